@@ -1,0 +1,24 @@
+"""nnlib: neural-network building blocks in NumPy, written to be read.
+
+Every component has Keras 3's name, arguments and weight layout, and shows
+its maths: ``forward`` and ``backward`` are the formulas.
+
+>>> import nnlib
+>>> nnlib.get("loss", "mse")
+<nnlib.losses.MeanSquaredError ...>
+"""
+from . import activations, backend, initializers, layers, losses, metrics, optimizers, registry
+from . import utils
+from .models import Input, Model, Sequential
+from .registry import table
+
+__version__ = "0.1.0"
+
+
+def get(kind, identifier, **kwargs):
+    """Resolve a name such as ``("activation", "relu")`` to a component."""
+    return registry.get(kind, identifier, **kwargs)
+
+
+__all__ = ["Input", "Model", "Sequential", "activations", "backend", "get", "initializers",
+           "layers", "losses", "metrics", "optimizers", "registry", "table", "utils"]

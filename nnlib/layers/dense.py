@@ -1,0 +1,99 @@
+"""Dense: the fully connected layer."""
+import numpy as np
+
+from .. import activations
+from ..registry import register
+from .base import Layer
+
+
+@register("layer", family="Dense", aliases=("dense",),
+          description="Fully connected", use_case="General purpose")
+class Dense(Layer):
+    """Every output unit is a weighted sum of every input, plus a bias.
+
+    .. math::
+
+        z = x W + b, \\qquad y = f(z)
+
+    with ``x`` of shape ``(..., n_in)``, kernel ``W`` of shape
+    ``(n_in, units)``, bias ``b`` of shape ``(units,)`` and ``f`` the
+    activation.  Leading axes are batch axes: the layer acts on the last one.
+    The backward pass, with :math:`\\delta = \\partial L/\\partial z =
+    f'(z) \\odot \\partial L/\\partial y` and the batch axes flattened:
+
+    .. math::
+
+        \\frac{\\partial L}{\\partial W} = x^\\top \\delta, \\qquad
+        \\frac{\\partial L}{\\partial b} = \\textstyle\\sum_{\\text{batch}} \\delta, \\qquad
+        \\frac{\\partial L}{\\partial x} = \\delta W^\\top
+
+    Args:
+        units: number of output units.
+        activation: name or instance of an activation; ``None`` is linear.
+        use_bias: whether to add ``b``.
+        kernel_initializer, bias_initializer: Keras's defaults,
+            ``"glorot_uniform"`` and ``"zeros"``.
+
+    Input shape: ``(batch, ..., n_in)``.  Output shape: ``(batch, ..., units)``.
+
+    >>> layer = Dense(3)
+    >>> layer(np.ones((2, 4))).shape
+    (2, 3)
+    >>> [w.shape for w in layer.get_weights()]
+    [(4, 3), (3,)]
+    """
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise self.error(f"expected input of rank >= 2 with a known last axis, "
+                             f"got shape {input_shape}")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
+                                      self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+
+    def check_input_shape(self, shape):
+        n_in = self.kernel.shape[0]
+        if len(shape) < 2 or shape[-1] != n_in:
+            raise self.error(f"expected input with last axis {n_in}, got shape {shape}")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, x, *, training=False):
+        z = x @ self.kernel.value
+        if self.use_bias:
+            z = z + self.bias.value
+        y, activation_cache = self.activation.forward(z)
+        return y, (x, activation_cache)
+
+    def backward(self, dy, cache, *, need_dx=True):
+        x, activation_cache = cache
+        delta = self.activation.backward(dy, activation_cache)
+        x_2d = x.reshape(-1, x.shape[-1])
+        delta_2d = delta.reshape(-1, self.units)
+        grads = {"kernel": x_2d.T @ delta_2d}
+        if self.use_bias:
+            grads["bias"] = delta_2d.sum(axis=0)
+        dx = delta @ self.kernel.value.T if need_dx else None
+        return dx, grads
+
+    @classmethod
+    def gradient_check_sample(cls, rng):
+        return cls(3, activation="tanh"), (rng.normal(size=(4, 2, 5)),)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": type(self.activation).__name__.lower(),
+                "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer}

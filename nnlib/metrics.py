@@ -1,0 +1,163 @@
+"""Metrics: stateful summaries of predictions, as in Keras.
+
+A metric accumulates over batches with ``update_state(y_true, y_pred)``,
+reports with ``result()`` and starts again with ``reset_state()``.  The
+accuracies here are weighted means of a per-sample score (1 if right,
+0 if wrong), so they share one class, ``MeanMetric``.
+"""
+import numpy as np
+
+from . import registry
+from .backend import floatx
+from .registry import register
+
+
+class Metric:
+    """Base class of stateful metrics."""
+
+    differentiable = False
+
+    def __init__(self, name=None):
+        self.name = name or registry.snake_case(type(self).__name__)
+        self.reset_state()
+
+    def reset_state(self):
+        raise NotImplementedError
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """Update the state with this batch and return the result, as Keras does."""
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name}
+
+
+class Mean(Metric):
+    """The weighted mean of the values given to ``update_state(values)``."""
+
+    def reset_state(self):
+        self.total = 0.0
+        self.count = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        values = np.asarray(values, dtype=np.float64)
+        weights = np.ones_like(values) if sample_weight is None else \
+            np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), values.shape)
+        self.total += float((values * weights).sum())
+        self.count += float(weights.sum())
+
+    def result(self):
+        return np.asarray(self.total / self.count if self.count else 0.0, dtype=floatx())
+
+
+class MeanMetric(Mean):
+    """A metric that averages a per-sample ``score(y_true, y_pred)``."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        super().update_state(self.score(np.asarray(y_true), np.asarray(y_pred)), sample_weight)
+
+    def score(self, y_true, y_pred):
+        raise NotImplementedError
+
+
+@register("metric", family="Accuracy", aliases=("accuracy", "acc"),
+          description="Measures the number of correct predictions divided by the "
+                      "total number of predictions.",
+          use_case="Exact matches; as a compile() string it picks the right variant")
+class Accuracy(MeanMetric):
+    """Fraction of predictions equal to their labels: :math:`\\frac1N\\sum_n [\\hat y_n = y_n]`.
+
+    In ``compile(metrics=["accuracy"])`` the name is resolved, as in Keras,
+    to ``BinaryAccuracy``, ``CategoricalAccuracy`` or
+    ``SparseCategoricalAccuracy`` from the shapes of labels and predictions
+    (see ``resolve_accuracy``).
+
+    >>> Accuracy()(np.array([1, 2, 3]), np.array([1, 2, 0]))
+    array(0.6666667, dtype=float32)
+    """
+
+    def score(self, y_true, y_pred):
+        return (y_true == y_pred).astype(np.float64)
+
+
+@register("metric", family="Accuracy", aliases=("binary_accuracy",),
+          description="Share of probabilities on the right side of the threshold",
+          use_case="Binary classifiers with a sigmoid output")
+class BinaryAccuracy(MeanMetric):
+    """:math:`\\frac1N\\sum_n [\\,(\\hat p_n > t) = y_n\\,]` with threshold :math:`t = 0.5`.
+
+    >>> BinaryAccuracy()(np.array([[1], [0]]), np.array([[0.9], [0.6]]))
+    array(0.5, dtype=float32)
+    """
+
+    def __init__(self, name=None, threshold=0.5):
+        self.threshold = threshold
+        super().__init__(name)
+
+    def score(self, y_true, y_pred):
+        return np.mean(y_true == (y_pred > self.threshold), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+@register("metric", family="Accuracy", aliases=("categorical_accuracy",),
+          description="Share of samples whose highest score is the one-hot label's class",
+          use_case="Multi-class classifiers with one-hot labels")
+class CategoricalAccuracy(MeanMetric):
+    """:math:`\\frac1N\\sum_n [\\arg\\max \\hat y_n = \\arg\\max y_n]`.
+
+    >>> CategoricalAccuracy()(np.eye(2), np.array([[0.8, 0.2], [0.7, 0.3]]))
+    array(0.5, dtype=float32)
+    """
+
+    def score(self, y_true, y_pred):
+        return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float64)
+
+
+@register("metric", family="Accuracy", aliases=("sparse_categorical_accuracy",),
+          description="Share of samples whose highest score is the integer label",
+          use_case="Multi-class classifiers with integer labels")
+class SparseCategoricalAccuracy(MeanMetric):
+    """:math:`\\frac1N\\sum_n [\\arg\\max \\hat y_n = y_n]` for integer labels.
+
+    >>> SparseCategoricalAccuracy()(np.array([0, 1]), np.array([[0.8, 0.2], [0.7, 0.3]]))
+    array(0.5, dtype=float32)
+    """
+
+    def score(self, y_true, y_pred):
+        labels = y_true.reshape(y_pred.shape[:-1])
+        return (labels == y_pred.argmax(axis=-1)).astype(np.float64)
+
+
+def resolve_accuracy(y_true_shape, y_pred_shape, loss=None):
+    """Which accuracy ``"accuracy"`` means, decided as Keras decides it.
+
+    A one-unit output is binary; labels of lower rank than the predictions
+    (or a last axis of 1 against several classes), or a sparse loss, are
+    sparse; otherwise categorical.
+
+    >>> type(resolve_accuracy((32,), (32, 10))).__name__
+    'SparseCategoricalAccuracy'
+    """
+    binary = y_pred_shape[-1] == 1
+    sparse = (len(y_true_shape) < len(y_pred_shape)
+              or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1)
+              or "sparse" in type(loss).__name__.lower())
+    if binary:
+        return BinaryAccuracy(name="accuracy")
+    if sparse:
+        return SparseCategoricalAccuracy(name="accuracy")
+    return CategoricalAccuracy(name="accuracy")
+
+
+def get(identifier):
+    """A metric from a name or an instance."""
+    return registry.get("metric", identifier)

@@ -1,0 +1,198 @@
+"""The registry: one record per component, the source of every reference table.
+
+A component joins nnlib by decorating its class::
+
+    @register("activation", family="ReLU", aliases=("relu",),
+              description="max(0, x): adds non-linearity cheaply",
+              use_case="Hidden layers of most networks")
+    class ReLU(ActivationFunction):
+        '''Docstring with the maths.'''
+
+From then on ``get("activation", "relu")`` builds one, the chapter's table
+lists it, widget menus offer it and the test suite gradient-checks it.
+"""
+import html
+import inspect
+import re
+from dataclasses import dataclass
+
+# Each kind is one chapter: the heading of its name column and of its two
+# text columns, following the columns of the author's notes.
+KINDS = {
+    "layer": ("Layer type", "Description", "Use case"),
+    "initializer": ("Initializer", "How it draws", "Use"),
+    "activation": ("Activation", "What it does", "Where it is used"),
+    "regularizer": ("Regularizer", "What it is", "Why"),
+    "loss": ("Loss", "What it measures", "Use"),
+    "optimizer": ("Optimizer", "How it updates", "Trade-offs"),
+    "metric": ("Metric", "Definition", "Use"),
+    "model": ("Model", "What it is", "When to use"),
+}
+
+_ENTRIES = {kind: {} for kind in KINDS}
+
+
+def snake_case(name):
+    """``MaxPooling2D`` -> ``max_pooling2d``, the Keras style of default names."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def normalize(name):
+    """Names match ignoring case and underscores: ``mean_squared_error`` finds
+    ``MeanSquaredError``."""
+    return name.replace("_", "").lower()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the registry knows of one component."""
+
+    kind: str
+    name: str
+    cls: type
+    family: str
+    aliases: tuple
+    description: str
+    use_case: str
+
+    @property
+    def docs(self):
+        """The class docstring: the component's maths and usage."""
+        return inspect.getdoc(self.cls) or ""
+
+    @property
+    def differentiable(self):
+        return getattr(self.cls, "differentiable", False)
+
+
+def register(kind, *, description, use_case, family=None, aliases=()):
+    """Class decorator that records a component under ``kind``.
+
+    ``family`` is the row of the author's notes the component belongs to
+    (``MaxPooling2D`` and ``AveragePooling1D`` are both ``"Pooling"``); it
+    defaults to the class name.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; kinds are {sorted(KINDS)}")
+
+    def decorate(cls):
+        entry = Entry(kind, cls.__name__, cls, family or cls.__name__,
+                      tuple(aliases), description, use_case)
+        entries = _ENTRIES[kind]
+        for key in {normalize(entry.name), *map(normalize, entry.aliases)}:
+            previous = entries.get(key)
+            if previous is not None and _qualified(previous.cls) != _qualified(cls):
+                raise ValueError(f"{kind} name {key!r} is taken by {_qualified(previous.cls)}")
+        for key in {normalize(entry.name), *map(normalize, entry.aliases)}:
+            entries[key] = entry
+        return cls
+
+    return decorate
+
+
+def unregister(kind, name):
+    """Remove a component and its aliases (used by tests and notebooks)."""
+    entry = entry_for(kind, name)
+    entries = _ENTRIES[kind]
+    for key in [k for k, e in entries.items() if e is entry]:
+        del entries[key]
+
+
+def _qualified(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def entries(kind):
+    """Every entry of ``kind``, once each, in registration order."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; kinds are {sorted(KINDS)}")
+    unique = {id(e): e for e in _ENTRIES[kind].values()}
+    return list(unique.values())
+
+
+def entry_for(kind, name):
+    """The entry called ``name`` (or one of its aliases) in ``kind``."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; kinds are {sorted(KINDS)}")
+    try:
+        return _ENTRIES[kind][normalize(name)]
+    except KeyError:
+        known = ", ".join(sorted(e.name for e in entries(kind)))
+        raise ValueError(f"unknown {kind} {name!r}; known: {known}") from None
+
+
+def get(kind, identifier, **kwargs):
+    """Resolve ``identifier`` to a component of ``kind``.
+
+    A string builds a new instance (keyword arguments go to the class), an
+    instance of a registered class is returned as it is.
+
+    >>> get("activation", "relu")
+    ReLU(negative_slope=0.0, max_value=None, threshold=0.0)
+    """
+    if isinstance(identifier, str):
+        return entry_for(kind, identifier).cls(**kwargs)
+    if any(isinstance(identifier, e.cls) for e in entries(kind)):
+        return identifier
+    raise TypeError(f"expected a {kind} name or instance, got {identifier!r}")
+
+
+class ReferenceTable:
+    """A chapter's reference table: one row per registered component.
+
+    Rows are grouped by family (the row of the author's notes) in the order
+    the families were first registered.  Renders as HTML in notebooks and as
+    Markdown or plain text elsewhere.  ``link(entry)``, if given, returns the
+    anchor each name links to.
+    """
+
+    def __init__(self, kind, link=None):
+        self.kind = kind
+        family_col, text1, text2 = KINDS[kind]
+        self.columns = (family_col, "nnlib", text1, text2)
+        by_family = {}
+        for entry in entries(kind):
+            by_family.setdefault(entry.family, []).append(entry)
+        self.entries = [e for group in by_family.values() for e in group]
+        self.link = link
+
+    @property
+    def rows(self):
+        return [(e.family, e.name, e.description, e.use_case) for e in self.entries]
+
+    def to_markdown(self):
+        lines = ["| " + " | ".join(self.columns) + " |",
+                 "|" + "---|" * len(self.columns)]
+        for entry, row in zip(self.entries, self.rows):
+            cells = list(row)
+            if self.link:
+                cells[1] = f"[{entry.name}]({self.link(entry)})"
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self):
+        return self.to_markdown()
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = []
+        for entry, row in zip(self.entries, self.rows):
+            cells = [html.escape(c) for c in row]
+            if self.link:
+                cells[1] = f'<a href="{html.escape(self.link(entry))}">{cells[1]}</a>'
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        return (f'<table class="nnlib-reference-table"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+    def __repr__(self):
+        widths = [max(len(str(r[i])) for r in [self.columns, *self.rows])
+                  for i in range(len(self.columns))]
+        lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
+                 for row in [self.columns, *self.rows]]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+
+def table(kind, link=None):
+    """The reference table of ``kind``, built from the registry."""
+    return ReferenceTable(kind, link)
