@@ -4,11 +4,11 @@ Every component has Keras 3's name, arguments and weight layout, and shows
 its maths: ``forward`` and ``backward`` are the formulas.
 
 >>> import nnlib
->>> nnlib.get("loss", "mse")
-<nnlib.losses.MeanSquaredError ...>
+>>> nnlib.get("loss", "mse").name
+'mean_squared_error'
 """
 from . import activations, backend, initializers, layers, losses, metrics, optimizers, registry
-from . import utils
+from . import testing, utils
 from .models import Input, Model, Sequential
 from .registry import table
 
@@ -21,4 +21,4 @@ def get(kind, identifier, **kwargs):
 
 
 __all__ = ["Input", "Model", "Sequential", "activations", "backend", "get", "initializers",
-           "layers", "losses", "metrics", "optimizers", "registry", "table", "utils"]
+           "layers", "losses", "metrics", "optimizers", "registry", "table", "testing", "utils"]

@@ -10,6 +10,7 @@ An activation is used by name (``Dense(64, activation="relu")``), as a layer
 import numpy as np
 
 from . import registry
+from .backend import as_float_array, floatx
 from .registry import register
 
 
@@ -19,7 +20,12 @@ class ActivationFunction:
     differentiable = True
 
     def __call__(self, x):
-        y, _ = self.forward(np.asarray(x))
+        """Apply the activation; a float input keeps its dtype, anything else
+        (integers, booleans) is cast to ``floatx()`` as Keras casts it."""
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            x = as_float_array(x, floatx(), type(self).__name__)
+        y, _ = self.forward(x)
         return y
 
     def forward(self, x):

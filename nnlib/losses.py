@@ -89,6 +89,10 @@ class Loss:
     def get_config(self):
         return {"reduction": self.reduction, "name": self.name, "dtype": self.dtype}
 
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
 
 @register("loss", family="Mean Squared Error", aliases=("mean_squared_error", "mse"),
           description="Average of squared errors",

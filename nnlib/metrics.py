@@ -67,6 +67,24 @@ class MeanMetric(Mean):
         raise NotImplementedError
 
 
+def same_rank(y_true, y_pred):
+    """Keras's ``squeeze_or_expand_to_same_rank``: labels ``(n,)`` against
+    predictions ``(n, 1)`` (or the reverse) become ``(n, 1)`` and ``(n, 1)``;
+    otherwise a trailing axis of 1 on the larger rank is dropped."""
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        return (y_true, y_pred[..., None]) if y_pred.ndim == 1 else (y_true[..., 0], y_pred)
+    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        return (y_true[..., None], y_pred) if y_true.ndim == 1 else (y_true, y_pred[..., 0])
+    return y_true, y_pred
+
+
+def per_sample(matches):
+    """One score per sample: the mean over the last axis, as Keras's accuracies
+    take it (a 1-D array already holds one score per sample)."""
+    matches = matches.astype(np.float64)
+    return matches.mean(axis=-1) if matches.ndim > 1 else matches
+
+
 @register("metric", family="Accuracy", aliases=("accuracy", "acc"),
           description="Measures the number of correct predictions divided by the "
                       "total number of predictions.",
@@ -84,7 +102,8 @@ class Accuracy(MeanMetric):
     """
 
     def score(self, y_true, y_pred):
-        return (y_true == y_pred).astype(np.float64)
+        y_true, y_pred = same_rank(y_true, y_pred)
+        return per_sample(y_true == y_pred)
 
 
 @register("metric", family="Accuracy", aliases=("binary_accuracy",),
@@ -102,7 +121,8 @@ class BinaryAccuracy(MeanMetric):
         super().__init__(name)
 
     def score(self, y_true, y_pred):
-        return np.mean(y_true == (y_pred > self.threshold), axis=-1)
+        y_true, y_pred = same_rank(y_true, y_pred)
+        return per_sample(y_true == (y_pred > self.threshold))
 
     def get_config(self):
         return {**super().get_config(), "threshold": self.threshold}

@@ -33,8 +33,16 @@ _ENTRIES = {kind: {} for kind in KINDS}
 
 
 def snake_case(name):
-    """``MaxPooling2D`` -> ``max_pooling2d``, the Keras style of default names."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    """``MaxPooling2D`` -> ``max_pooling2d``, the Keras style of default names.
+
+    Keras's two rules: an underscore before a capitalised word, then between a
+    lower-case letter and a capital (a digit followed by a capital is kept).
+
+    >>> [snake_case(n) for n in ("MaxPooling2D", "SGD", "ReLU", "Conv2DTranspose")]
+    ['max_pooling2d', 'sgd', 're_lu', 'conv2d_transpose']
+    """
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def normalize(name):

@@ -97,16 +97,19 @@ def _problem(component, inputs, seed):
 
     if isinstance(component, Layer):
         _require_float64(component, component.dtype)
-        x = as64[0] if len(as64) == 1 else as64
-        x = component.prepare(x)
-        arrays = {"input": x, **{k: w.value for k, w in component.named_weights().items()}}
+        x = component.prepare(as64[0] if len(as64) == 1 else as64)
+        # Several inputs (a merge layer, a model with two inputs) are input_0, input_1...
+        names = ["input"] if len(as64) == 1 else [f"input_{i}" for i in range(len(as64))]
+        xs = [x] if len(as64) == 1 else x
+        arrays = {**dict(zip(names, xs)),
+                  **{k: w.value for k, w in component.named_weights().items()}}
         evaluate = seeded(lambda: component.forward(x, training=True)[0])
 
         def analytic(upstream):
             set_random_seed(seed)
             _, cache = component.forward(x, training=True)
             dx, grads = component.backward(upstream, cache)
-            return {"input": dx, **grads}
+            return {**dict(zip(names, [dx] if len(as64) == 1 else dx)), **grads}
         return arrays, evaluate, analytic
 
     if isinstance(component, Loss):
@@ -136,6 +139,9 @@ def _problem(component, inputs, seed):
 def check_gradients(component, *inputs, tolerance=1e-6, h=1e-5, seed=0):
     """Check ``component``'s backward pass on ``inputs``; returns a ``GradientReport``.
 
+    A layer or model with several inputs takes them as separate arguments,
+    reported as ``input_0``, ``input_1``...
+
     >>> from nnlib.activations import Tanh
     >>> check_gradients(Tanh(), np.linspace(-2, 2, 5)).passed
     True
@@ -158,4 +164,7 @@ def check_gradients(component, *inputs, tolerance=1e-6, h=1e-5, seed=0):
         abs_error = np.abs(computed - numeric)
         rows.append((name, array.shape, float(error.max(initial=0.0)),
                      float(abs_error.max(initial=0.0))))
-    return GradientReport(getattr(component, "name", type(component).__name__), rows, tolerance)
+    name = ("(" + ", ".join(getattr(f, "__name__", "function") for f in component) + ")"
+            if isinstance(component, tuple) else
+            getattr(component, "name", type(component).__name__))
+    return GradientReport(name, rows, tolerance)

@@ -150,16 +150,27 @@ class Layer:
 
     # -- calling ---------------------------------------------------------------
     def prepare(self, x):
-        """Cast ``x`` to the layer's dtype, build on first use, check the shape."""
-        x = as_float_array(x, self.dtype, f"{type(self).__name__} '{self.name}'")
-        self.ensure_built(x.shape)
+        """Cast ``x`` to the layer's dtype, build on first use, check the shape.
+
+        A layer with several inputs (a merge) gets a list of arrays, and
+        ``build`` and ``check_input_shape`` get the list of their shapes.
+        """
+        owner = f"{type(self).__name__} '{self.name}'"
+        if isinstance(x, (list, tuple)):
+            x = [as_float_array(a, self.dtype, owner) for a in x]
+            self.ensure_built([a.shape for a in x])
+        else:
+            x = as_float_array(x, self.dtype, owner)
+            self.ensure_built(x.shape)
         return x
 
     def ensure_built(self, input_shape):
+        if not isinstance(input_shape, list):
+            input_shape = tuple(input_shape)
         if not self.built:
-            self.build(tuple(input_shape))
+            self.build(input_shape)
             self.built = True
-        self.check_input_shape(tuple(input_shape))
+        self.check_input_shape(input_shape)
 
     def __call__(self, x, *, training=False):
         """Apply the layer: eagerly to an array, or symbolically to an ``Input``."""
@@ -169,10 +180,13 @@ class Layer:
         return y
 
     def call_symbolic(self, x):
-        """Record a graph node for ``layer(tensor)`` and return its output tensor."""
-        self.ensure_built(x.shape)
-        output = SymbolicTensor(self.compute_output_shape(x.shape), self.dtype)
-        Node(self, [x], [output])
+        """Record a graph node for ``layer(tensor)`` (or ``layer([t1, t2])``) and
+        return its output tensor."""
+        inputs = list(x) if isinstance(x, (list, tuple)) else [x]
+        shape = [t.shape for t in inputs] if isinstance(x, (list, tuple)) else x.shape
+        self.ensure_built(shape)
+        output = SymbolicTensor(self.compute_output_shape(shape), self.dtype)
+        Node(self, inputs, [output])
         return output
 
     def get_config(self):

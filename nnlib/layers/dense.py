@@ -53,7 +53,7 @@ class Dense(Layer):
         self.bias_initializer = bias_initializer
 
     def build(self, input_shape):
-        if len(input_shape) < 2 or input_shape[-1] is None:
+        if isinstance(input_shape, list) or len(input_shape) < 2 or input_shape[-1] is None:
             raise self.error(f"expected input of rank >= 2 with a known last axis, "
                              f"got shape {input_shape}")
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),

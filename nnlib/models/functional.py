@@ -157,8 +157,10 @@ class Model(Trainer, Layer):
             need = any(needs[id(t)] for t in node.inputs)
             dx, layer_grads = node.layer.backward(d_out, cache, need_dx=need)
             if node.layer.trainable:
+                weights = node.layer.named_weights()
                 for key, grad in layer_grads.items():
-                    _accumulate(weight_grads, f"{node.layer.name}/{key}", grad)
+                    if weights[key].trainable:
+                        _accumulate(weight_grads, f"{node.layer.name}/{key}", grad)
             if need:
                 for tensor, d_in in zip(node.inputs, _as_list(dx) if len(node.inputs) > 1 else [dx]):
                     _accumulate(grads, id(tensor), d_in)

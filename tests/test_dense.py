@@ -1,0 +1,188 @@
+"""Dense: shapes, weights in Keras's order, dtypes, errors, and the formula."""
+import re
+
+import numpy as np
+import pytest
+
+from nnlib.activations import ReLU
+from nnlib.backend import floatx_scope
+from nnlib.layers import Dense
+from nnlib.layers.base import Layer, Weight
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("input_shape, output_shape", [((2, 4), (2, 3)),
+                                                       ((2, 5, 4), (2, 5, 3)),
+                                                       ((1, 1, 1, 4), (1, 1, 1, 3))])
+def test_output_shape_follows_the_last_axis(input_shape, output_shape, rng):
+    layer = Dense(3)
+    y = layer(rng.normal(size=input_shape))
+    assert y.shape == output_shape
+    assert layer.compute_output_shape((None,) + input_shape[1:]) == (None,) + output_shape[1:]
+
+
+def test_weights_are_kernel_then_bias(rng):
+    layer = Dense(3, name="order_check")
+    assert not layer.built and layer.weights == []
+    layer(rng.normal(size=(2, 4)))
+    assert layer.built
+    assert [w.name for w in layer.weights] == ["kernel", "bias"]
+    assert [w.path for w in layer.weights] == ["order_check/kernel", "order_check/bias"]
+    assert [w.shape for w in layer.get_weights()] == [(4, 3), (3,)]
+    assert layer.count_params() == 4 * 3 + 3
+    np.testing.assert_array_equal(layer.bias.value, np.zeros(3))
+
+
+def test_use_bias_false_has_only_a_kernel(rng):
+    layer = Dense(3, use_bias=False)
+    x = rng.normal(size=(2, 4))
+    y = layer(x)
+    assert [w.name for w in layer.weights] == ["kernel"]
+    np.testing.assert_allclose(y, x @ layer.kernel.value, rtol=1e-6)
+    _, grads = layer.backward(np.ones_like(y), layer.forward(layer.prepare(x))[1])
+    assert set(grads) == {"kernel"}
+
+
+def test_forward_is_x_times_w_plus_b_then_the_activation(rng):
+    layer = Dense(3, activation="relu", dtype="float64")
+    x = rng.normal(size=(5, 4))
+    layer(x)  # builds
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=3)
+    layer.set_weights([W, b])
+    np.testing.assert_allclose(layer(x), np.maximum(x @ W + b, 0.0))
+    assert isinstance(layer.activation, ReLU)
+
+
+def test_float64_input_gives_float32_output_by_default(rng):
+    layer = Dense(2)
+    y = layer(rng.normal(size=(3, 4)))
+    assert y.dtype == np.float32
+    assert layer.kernel.value.dtype == np.float32
+
+
+def test_float64_when_asked(rng):
+    layer = Dense(2, dtype="float64")
+    assert layer(rng.normal(size=(3, 4)).astype(np.float32)).dtype == np.float64
+    assert layer.kernel.value.dtype == np.float64
+    with floatx_scope("float64"):
+        scoped = Dense(2)
+    assert scoped(np.ones((1, 4), dtype=np.float32)).dtype == np.float64
+
+
+def test_integer_and_boolean_inputs_are_cast():
+    layer = Dense(2)
+    assert layer(np.ones((2, 3), dtype=int)).dtype == np.float32
+    assert layer(np.ones((2, 3), dtype=bool)).dtype == np.float32
+
+
+def test_wrong_last_axis_names_the_layer_the_expected_axis_and_the_shape():
+    layer = Dense(3, name="dense_3")
+    layer(np.ones((2, 4)))
+    expected = "Dense 'dense_3': expected input with last axis 4, got shape (2, 5)"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        layer(np.ones((2, 5)))
+
+
+def test_rank_one_input_is_rejected():
+    with pytest.raises(ValueError, match=r"Dense 'flat': expected input of rank >= 2 .* got shape \(4,\)"):
+        Dense(2, name="flat")(np.ones(4))
+    built = Dense(2, name="built")
+    built(np.ones((1, 4)))
+    with pytest.raises(ValueError, match=r"Dense 'built': expected input with last axis 4, got shape \(4,\)"):
+        built(np.ones(4))
+
+
+def test_a_list_of_inputs_is_rejected():
+    with pytest.raises(ValueError, match=re.escape(
+            "Dense 'single': expected input of rank >= 2 with a known last axis, "
+            "got shape [(1, 3), (1, 3)]")):
+        Dense(2, name="single")([np.ones((1, 3)), np.ones((1, 3))])
+
+
+@pytest.mark.parametrize("bad", [np.array([["a", "b"]]), np.array([[1 + 1j, 2]]),
+                                 np.array([[None, 1]], dtype=object)])
+def test_non_numeric_input_is_rejected(bad):
+    with pytest.raises(TypeError, match="Dense 'strict': expected numeric input"):
+        Dense(2, name="strict")(bad)
+
+
+def test_set_weights_checks_count_and_shapes(rng):
+    layer = Dense(3, name="weights_check")
+    layer(np.ones((1, 4)))
+    with pytest.raises(ValueError, match="Dense 'weights_check': expected 2 weights, got 1"):
+        layer.set_weights([np.zeros((4, 3))])
+    with pytest.raises(ValueError, match=re.escape(
+            "Dense 'weights_check': weight 'bias' expects shape (3,), got (4,)")):
+        layer.set_weights([np.zeros((4, 3)), np.zeros(4)])
+    # A failed set_weights changes nothing.
+    before = layer.get_weights()
+    with pytest.raises(ValueError):
+        layer.set_weights([np.ones((4, 3)), np.ones(2)])
+    for old, new in zip(before, layer.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_get_weights_returns_copies_and_set_weights_casts(rng):
+    layer = Dense(2)
+    layer(np.ones((1, 3)))
+    values = layer.get_weights()
+    values[0][:] = 99.0
+    assert not np.any(layer.kernel.value == 99.0)
+    new = [rng.normal(size=(3, 2)), np.arange(2.0)]
+    layer.set_weights(new)
+    assert layer.kernel.value.dtype == np.float32
+    np.testing.assert_allclose(layer.get_weights()[0], new[0], rtol=1e-6)
+
+
+def test_weight_assign_checks_the_shape():
+    layer = Dense(2, name="assign_check")
+    layer(np.ones((1, 3)))
+    with pytest.raises(ValueError, match=re.escape(
+            "weight 'assign_check/kernel': expected shape (3, 2), got (2, 3)")):
+        layer.kernel.assign(np.zeros((2, 3)))
+    assert isinstance(layer.kernel, Weight)
+    assert np.asarray(layer.kernel).shape == (3, 2)
+
+
+def test_backward_matches_the_formulas(rng):
+    layer = Dense(3, dtype="float64")
+    x = rng.normal(size=(2, 5, 4))
+    y, cache = layer.forward(layer.prepare(x))
+    dy = rng.normal(size=y.shape)
+    dx, grads = layer.backward(dy, cache)
+    np.testing.assert_allclose(dx, dy @ layer.kernel.value.T)
+    np.testing.assert_allclose(grads["kernel"], np.einsum("bti,btj->ij", x, dy))
+    np.testing.assert_allclose(grads["bias"], dy.sum(axis=(0, 1)))
+    no_dx, same = layer.backward(dy, cache, need_dx=False)
+    assert no_dx is None
+    np.testing.assert_allclose(same["kernel"], grads["kernel"])
+
+
+def test_forward_does_not_write_to_the_layer(rng):
+    layer = Dense(3)
+    layer(np.ones((1, 4)))
+    before, kernel = dict(vars(layer)), layer.kernel.value.copy()
+    y, cache = layer.forward(layer.prepare(rng.normal(size=(2, 4))))
+    layer.backward(np.ones_like(y), cache)
+    assert dict(vars(layer)) == before
+    np.testing.assert_array_equal(layer.kernel.value, kernel)
+
+
+def test_default_names_count_up():
+    class Probe(Layer):
+        pass
+
+    first, second = Probe(), Probe()
+    assert first.name == "probe"
+    assert second.name == "probe_1"
+
+
+def test_config():
+    config = Dense(4, activation="tanh", use_bias=False, name="cfg").get_config()
+    assert config == {"name": "cfg", "dtype": "float32", "trainable": True, "units": 4,
+                      "activation": "tanh", "use_bias": False,
+                      "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}

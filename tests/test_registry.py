@@ -1,0 +1,175 @@
+"""The registry: lookups, aliases, errors, and the reference tables it builds."""
+import pytest
+
+import nnlib
+from nnlib import activations, losses, metrics, registry
+from nnlib.registry import KINDS
+
+
+@pytest.fixture
+def cleanup():
+    """Names registered during a test, removed afterwards."""
+    names = []
+    yield names
+    for kind, name in names:
+        registry.unregister(kind, name)
+
+
+@pytest.mark.parametrize("name", ["mean_squared_error", "MeanSquaredError", "MEAN_SQUARED_ERROR",
+                                  "meansquarederror", "mse", "MSE"])
+def test_lookup_ignores_case_and_underscores(name):
+    assert registry.entry_for("loss", name).cls is losses.MeanSquaredError
+    assert isinstance(nnlib.get("loss", name), losses.MeanSquaredError)
+
+
+def test_aliases_resolve_to_their_class():
+    assert registry.entry_for("metric", "acc").cls is metrics.Accuracy
+    assert registry.entry_for("loss", "sparse_categorical_crossentropy").cls is \
+        losses.SparseCategoricalCrossentropy
+    assert registry.entry_for("initializer", "glorot_uniform").name == "GlorotUniform"
+
+
+def test_get_passes_keyword_arguments_and_returns_instances_unchanged():
+    relu = nnlib.get("activation", "relu", negative_slope=0.1)
+    assert relu.negative_slope == 0.1
+    assert nnlib.get("activation", relu) is relu
+
+
+def test_get_rejects_an_instance_of_the_wrong_kind():
+    with pytest.raises(TypeError, match="expected a loss name or instance"):
+        nnlib.get("loss", activations.ReLU())
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(ValueError) as error:
+        nnlib.get("activation", "swishy")
+    message = str(error.value)
+    assert "unknown activation 'swishy'" in message
+    for known in ("Linear", "ReLU", "Sigmoid", "Softmax", "Tanh"):
+        assert known in message
+
+
+def test_unknown_kind_is_an_error():
+    with pytest.raises(ValueError, match="unknown kind 'layers'"):
+        registry.entries("layers")
+    with pytest.raises(ValueError, match="unknown kind"):
+        registry.register("widget", description="d", use_case="u")
+
+
+def test_entries_are_listed_once_in_registration_order():
+    names = [e.name for e in registry.entries("activation")]
+    assert names[:5] == ["ReLU", "Sigmoid", "Tanh", "Softmax", "Linear"]
+    assert len(names) == len(set(names))
+
+
+def test_registering_another_class_under_a_taken_name_raises():
+    class ReLU(activations.ElementwiseActivation):
+        pass
+
+    with pytest.raises(ValueError, match="'relu' is taken by nnlib.activations.ReLU"):
+        registry.register("activation", description="d", use_case="u")(ReLU)
+    assert registry.entry_for("activation", "relu").cls is activations.ReLU
+
+
+def test_an_alias_clash_raises_and_registers_nothing():
+    class Rectifier(activations.ElementwiseActivation):
+        pass
+
+    with pytest.raises(ValueError, match="taken"):
+        registry.register("activation", aliases=("relu",), description="d",
+                          use_case="u")(Rectifier)
+    with pytest.raises(ValueError, match="unknown activation"):
+        registry.entry_for("activation", "Rectifier")
+
+
+def test_registering_the_same_class_again_is_harmless():
+    # As when a module is reloaded: the same qualified class takes its own place again.
+    before = registry.entries("activation")
+    entry = registry.entry_for("activation", "relu")
+    registry.register("activation", family=entry.family, aliases=entry.aliases,
+                      description=entry.description, use_case=entry.use_case)(activations.ReLU)
+    assert registry.entries("activation") == before
+
+
+def test_unregister_removes_name_and_aliases(cleanup):
+    class Cube(activations.ElementwiseActivation):
+        pass
+
+    registry.register("activation", aliases=("cube_it",), description="x^3",
+                      use_case="nothing")(Cube)
+    assert registry.entry_for("activation", "cube_it").cls is Cube
+    registry.unregister("activation", "cube")
+    for name in ("Cube", "cube_it"):
+        with pytest.raises(ValueError):
+            registry.entry_for("activation", name)
+
+
+def test_entry_records_docs_and_differentiability():
+    entry = registry.entry_for("activation", "sigmoid")
+    assert "logistic function" in entry.docs
+    assert entry.differentiable
+    assert not registry.entry_for("metric", "accuracy").differentiable
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_kind_has_its_chapter_columns(kind):
+    table = nnlib.table(kind)
+    name_column, text1, text2 = KINDS[kind]
+    assert table.columns == (name_column, "nnlib", text1, text2)
+    assert table.to_markdown().splitlines()[0] == f"| {name_column} | nnlib | {text1} | {text2} |"
+
+
+def test_seed_columns():
+    assert nnlib.table("layer").columns[0::2] == ("Layer type", "Description")
+    assert nnlib.table("activation").columns[2:] == ("What it does", "Where it is used")
+    assert nnlib.table("optimizer").columns[3] == "Trade-offs"
+
+
+def test_rows_hold_family_name_description_and_use_case():
+    rows = nnlib.table("loss").rows
+    assert rows[0] == ("Mean Squared Error", "MeanSquaredError", "Average of squared errors",
+                       "For regression, measures average squared errors")
+    assert [r[0] for r in rows[:3]] == ["Mean Squared Error", "Cross-Entropy", "Cross-Entropy"]
+
+
+def test_rows_are_grouped_by_family_in_first_registration_order(cleanup):
+    class MeanSquaredLogError(losses.MeanSquaredError):
+        pass
+
+    registry.register("loss", family="Mean Squared Error", description="MSE of logs",
+                      use_case="Targets spanning orders of magnitude")(MeanSquaredLogError)
+    cleanup.append(("loss", "MeanSquaredLogError"))
+    names = [row[1] for row in nnlib.table("loss").rows]
+    # Registered last, listed with its family, before the cross-entropies.
+    assert names[:4] == ["MeanSquaredError", "MeanSquaredLogError", "CategoricalCrossentropy",
+                         "SparseCategoricalCrossentropy"]
+    assert [e.name for e in registry.entries("loss")][-1] == "MeanSquaredLogError"
+
+
+def test_markdown_escapes_pipes_and_links_names(cleanup):
+    class Pipe(activations.ElementwiseActivation):
+        pass
+
+    registry.register("activation", description="a | b", use_case="<html> & co")(Pipe)
+    cleanup.append(("activation", "Pipe"))
+    table = nnlib.table("activation", link=lambda entry: f"#{entry.name.lower()}")
+    markdown = table.to_markdown()
+    assert "| Pipe | [Pipe](#pipe) | a \\| b | <html> & co |" in markdown
+    assert "[ReLU](#relu)" in markdown
+    html = table._repr_html_()
+    assert '<a href="#pipe">Pipe</a>' in html
+    assert "&lt;html&gt; &amp; co" in html
+    assert html.count("<tr>") == len(table.rows) + 1
+
+
+def test_plain_text_table_is_aligned():
+    lines = repr(nnlib.table("optimizer")).splitlines()
+    assert lines[0].split() == ["Optimizer", "nnlib", "How", "it", "updates", "Trade-offs"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert lines[2].startswith("SGD")
+
+
+def test_snake_case_names():
+    assert registry.snake_case("MaxPooling2D") == "max_pooling2d"
+    assert registry.snake_case("SGD") == "sgd"
+    assert registry.snake_case("MeanSquaredError") == "mean_squared_error"
