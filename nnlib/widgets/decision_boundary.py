@@ -77,9 +77,11 @@ def decision_boundary_explorer(x, y, feature_names=("x1", "x2"), class_names=Non
                                epochs=100):
     """Sliders for hidden units and learning rate over ``draw_boundary``."""
     units = ipywidgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64], value=8,
-                                       description="hidden units", continuous_update=False)
+                                       description="hidden units", continuous_update=False,
+                                       style={"description_width": "initial"})
     rate = ipywidgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.5,
-                                     description="learning rate", continuous_update=False)
+                                     description="learning rate", continuous_update=False,
+                                     style={"description_width": "initial"})
 
     def explore(hidden_units, learning_rate):
         return draw_boundary(x, y, hidden_units, learning_rate, epochs, feature_names,

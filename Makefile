@@ -1,0 +1,57 @@
+# make book | test | lab | notebooks | assets | clean   (see intro.md)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ASSETS := book_assets
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# The offline check needs a built site: conftest.py leaves it out unless BOOK_HTML is set.
+OFFLINE_TEST := tests/test_book_offline.py
+BUILD_BOOK := $(BIN)/jupyter-book build -W -n --keep-going
+
+.PHONY: assets book test lab notebooks clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+assets: $(ASSETS)/.fetched
+
+$(ASSETS)/.fetched: tools/fetch_web_assets.sh
+	bash tools/fetch_web_assets.sh $(ASSETS)
+	touch $@
+
+# Sphinx copies static files only when it writes pages: new assets need a fresh site.
+_build/.assets: $(ASSETS)/.fetched $(wildcard book_static/*)
+	rm -rf _build/html
+	mkdir -p _build && touch $@
+
+book: $(STAMP) _build/.assets
+	$(BUILD_BOOK) .
+
+# Unit tests, doctests and every notebook under nbval; then a full strict build (--all:
+# warnings of unchanged pages count too) and the check that the site is offline.
+test: $(STAMP) _build/.assets
+	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) tests nnlib chapters
+	$(BUILD_BOOK) --all .
+	BOOK_HTML=_build/html $(BIN)/pytest $(OFFLINE_TEST)
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab]"
+	$(BIN)/jupyter lab --notebook-dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Re-run every chapter, storing outputs and widget state (shown as the static first
+# view), then make the result reproducible: stable widget ids, no timestamps, and a
+# strict nbval pass proving a second run gives the same outputs.
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.store_widget_state=True \
+	    --ExecutePreprocessor.record_timing=False chapters/*.ipynb
+	$(BIN)/python tools/normalize_notebooks.py chapters/*.ipynb
+	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) chapters
+
+clean:
+	rm -rf _build $(ASSETS) .pytest_cache .jupyter_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
