@@ -1,4 +1,5 @@
-"""Losses: Keras's values, reductions, sample weights, logits, clipping, label checks."""
+"""Losses: Keras's values, reductions, sample weights, masks, logits, clipping, label checks,
+extreme inputs and shape errors, for every registered loss."""
 import math
 import warnings
 from contextlib import contextmanager
@@ -7,10 +8,12 @@ import numpy as np
 import pytest
 
 import nnlib
-from nnlib import losses
+from nnlib import losses, registry
 from nnlib.activations import Softmax
+from nnlib.backend import floatx_scope
 from nnlib.layers import Dense
-from nnlib.losses import (CategoricalCrossentropy, MeanSquaredError,
+from nnlib.losses import (BinaryCrossentropy, CategoricalCrossentropy, Hinge, Huber,
+                          KLDivergence, LogCosh, MeanAbsoluteError, MeanSquaredError,
                           SparseCategoricalCrossentropy)
 from nnlib.models import Sequential
 from nnlib.testing import check_gradients
@@ -63,7 +66,7 @@ def test_sample_weight_of_the_wrong_length_is_rejected():
 
 def test_unknown_reduction_is_rejected():
     with pytest.raises(ValueError, match="reduction must be one of"):
-        MeanSquaredError(reduction="mean")
+        MeanSquaredError(reduction="average")
 
 
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
@@ -216,3 +219,417 @@ def test_loss_dtype_and_names():
     assert CategoricalCrossentropy(from_logits=True).get_config() == {
         "reduction": "sum_over_batch_size", "name": "categorical_crossentropy",
         "dtype": "float32", "from_logits": True, "label_smoothing": 0.0, "axis": -1}
+
+
+# -- every registered loss -------------------------------------------------------------
+
+# Inputs at the edges each loss must survive: probabilities of exactly 0 and 1,
+# logits of +-1e4, regression errors of 1e4.
+EDGE = np.array([[0.0, 1.0, 1.0, 0.0]])
+EXTREME_CASES = [
+    (MeanSquaredError(), EDGE, np.array([[1e4, -1e4, 0.0, 1.0]])),
+    (MeanAbsoluteError(), EDGE, np.array([[1e4, -1e4, 0.0, 1.0]])),
+    (Huber(), EDGE, np.array([[1e4, -1e4, 0.0, 1.0]])),
+    (LogCosh(), EDGE, np.array([[1e4, -1e4, 0.0, 1.0]])),
+    (Hinge(), EDGE, np.array([[1e4, -1e4, 1.0, -1.0]])),
+    (BinaryCrossentropy(), EDGE, np.array([[0.0, 1.0, 0.0, 1.0]])),
+    (BinaryCrossentropy(from_logits=True), EDGE, np.array([[1e4, -1e4, 1e4, -1e4]])),
+    (BinaryCrossentropy(label_smoothing=0.1), EDGE, np.array([[1.0, 0.0, 1.0, 0.0]])),
+    (CategoricalCrossentropy(), np.eye(3), np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0],
+                                                     [1.0, 0.0, 0.0]])),
+    (CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), np.eye(3),
+     np.array([[-1e4, 1e4, 0.0], [1e4, -1e4, 0.0], [0.0, 0.0, 1e4]])),
+    (SparseCategoricalCrossentropy(), np.array([0, 1]), np.array([[0.0, 1.0], [1.0, 0.0]])),
+    (SparseCategoricalCrossentropy(from_logits=True), np.array([0, 1]),
+     np.array([[-1e4, 1e4], [1e4, -1e4]])),
+    (KLDivergence(), np.array([[0.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]])),
+]
+
+
+def test_every_registered_loss_has_an_extreme_case():
+    covered = {type(loss) for loss, _, _ in EXTREME_CASES}
+    assert {entry.cls for entry in registry.entries("loss")} <= covered
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", EXTREME_CASES,
+                         ids=[f"{i}-{case[0].name}" for i, case in enumerate(EXTREME_CASES)])
+def test_extreme_inputs_give_finite_values_and_gradients(case, dtype):
+    template, y_true, y_pred = case
+    config = {k: v for k, v in template.get_config().items() if k not in ("dtype", "name")}
+    loss = type(template)(**config, dtype=dtype)
+    with no_floating_point_trouble():
+        value, cache = loss.forward(y_true, y_pred)
+        grad = loss.backward(1.0, cache)
+    assert value.dtype == dtype and grad.dtype == dtype
+    assert np.isfinite(value) and np.isfinite(grad).all()
+    assert grad.shape == np.shape(y_pred)
+
+
+@pytest.mark.parametrize("entry", registry.entries("loss"), ids=lambda e: e.name)
+def test_float32_by_default_and_float64_when_asked(entry):
+    loss32, (y_true, y_pred) = entry.cls.gradient_check_sample(np.random.default_rng(0))
+    value, cache = loss32.forward(y_true, y_pred)
+    assert value.dtype == np.float32 and loss32.backward(1.0, cache).dtype == np.float32
+    with floatx_scope("float64"):
+        loss64 = entry.cls()
+    value64, cache64 = loss64.forward(y_true, y_pred)
+    assert value64.dtype == np.float64 and loss64.backward(1.0, cache64).dtype == np.float64
+    assert float(value) == pytest.approx(float(value64), rel=1e-5)
+
+
+@pytest.mark.parametrize("entry", registry.entries("loss"), ids=lambda e: e.name)
+def test_shape_mismatch_raises_instead_of_broadcasting(entry):
+    loss = entry.cls()
+    if isinstance(loss, SparseCategoricalCrossentropy):
+        y_true, y_pred = np.zeros((3, 1)), np.full((1, 3, 2), 0.5)  # (3, 1) against (1, 3)
+        message = r"labels of shape \(1, 3\) or \(1, 3, 1\) expected .* got \(3, 1\)"
+    else:
+        y_true, y_pred = np.zeros((3, 1)), np.full((1, 3), 0.5)
+        message = r"y_true and y_pred must have the same shape, got \(3, 1\) and \(1, 3\)"
+    with pytest.raises(ValueError, match=f"{entry.name} '{loss.name}': {message}"):
+        loss(y_true, y_pred)
+
+
+@pytest.mark.parametrize("entry", registry.entries("loss"), ids=lambda e: e.name)
+def test_keras_default_names_and_lookup_by_every_alias(entry):
+    keras_names = {"MeanSquaredError": "mean_squared_error", "Huber": "huber_loss",
+                   "MeanAbsoluteError": "mean_absolute_error", "LogCosh": "log_cosh",
+                   "BinaryCrossentropy": "binary_crossentropy", "Hinge": "hinge",
+                   "CategoricalCrossentropy": "categorical_crossentropy",
+                   "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+                   "KLDivergence": "kl_divergence"}
+    assert entry.cls().name == keras_names[entry.name]
+    for alias in entry.aliases:
+        assert type(losses.get(alias)) is entry.cls
+    model = Sequential([Dense(2)])
+    model.compile(optimizer="sgd", loss=entry.aliases[0])
+    assert type(model.loss) is entry.cls
+
+
+def test_labels_of_rank_one_against_a_single_output_column():
+    """Keras reads labels (n,) against predictions (n, 1) as (n, 1): no (n, n) broadcast."""
+    y_true, y_pred = np.array([0.0, 1.0, 1.0]), np.array([[0.2], [0.9], [0.4]])
+    loss = BinaryCrossentropy(dtype="float64")
+    value, cache = loss.forward(y_true, y_pred)
+    assert float(value) == pytest.approx(float(loss(y_true[:, None], y_pred)))
+    assert loss.backward(1.0, cache).shape == (3, 1)
+    flat_value, flat_cache = loss.forward(y_true[:, None], y_pred[:, 0])
+    assert float(flat_value) == pytest.approx(float(value))
+    assert loss.backward(1.0, flat_cache).shape == (3,)
+
+
+def test_scalar_predictions_are_rejected():
+    with pytest.raises(ValueError, match="at least one axis, got a scalar"):
+        MeanSquaredError()(1.0, 2.0)
+
+
+# -- the formulas --------------------------------------------------------------------
+
+def per_sample(loss, y_true, y_pred):
+    return type(loss)(**{**loss.get_config(), "reduction": "none", "dtype": "float64"})(
+        y_true, y_pred)
+
+
+def test_mae_huber_log_cosh_values():
+    y_true, y_pred = np.zeros((1, 4)), np.array([[0.5, -2.0, 3.0, -0.1]])
+    errors = np.abs(y_pred[0])
+    assert float(MeanAbsoluteError(dtype="float64")(y_true, y_pred)) == pytest.approx(errors.mean())
+    huber = np.where(errors <= 1.0, 0.5 * errors ** 2, errors - 0.5).mean()
+    assert float(Huber(dtype="float64")(y_true, y_pred)) == pytest.approx(huber)
+    assert float(LogCosh(dtype="float64")(y_true, y_pred)) == pytest.approx(
+        np.log(np.cosh(errors)).mean())
+
+
+@pytest.mark.parametrize("delta", [0.5, 1.0, 2.0])
+def test_huber_pieces_meet_with_the_same_value_and_slope(delta):
+    huber = Huber(delta, reduction="none", dtype="float64")
+    y_pred = np.array([[delta - 1e-9], [delta + 1e-9]])
+    value, cache = huber.forward(np.zeros((2, 1)), y_pred)
+    np.testing.assert_allclose(value, 0.5 * delta ** 2, rtol=1e-8)
+    np.testing.assert_allclose(huber.backward(np.ones(2), cache), delta, rtol=1e-8)
+    # Beyond delta the gradient is capped: an outlier pulls no harder than delta.
+    _, far = huber.forward(np.zeros((1, 1)), np.array([[-50.0]]))
+    assert float(huber.backward(np.ones(1), far)[0, 0]) == -delta
+
+
+def test_huber_rejects_a_non_positive_delta():
+    with pytest.raises(ValueError, match="Huber 'huber_loss': delta must be positive, got 0"):
+        Huber(0)
+
+
+def test_log_cosh_is_quadratic_near_zero_and_linear_far_away():
+    y_pred = np.array([[1e-3], [30.0], [-1e4]])
+    value = per_sample(LogCosh(), np.zeros((3, 1)), y_pred)
+    np.testing.assert_allclose(value, [0.5e-6, 30 - math.log(2), 1e4 - math.log(2)], rtol=1e-6)
+
+
+def test_binary_crossentropy_values_and_label_smoothing():
+    y_true, p = np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.6, 0.4], [0.4, 0.6]])
+    np.testing.assert_allclose(per_sample(BinaryCrossentropy(), y_true, p), [0.9163, 0.7136],
+                               atol=1e-4)  # Keras's documented values
+    smoothed = BinaryCrossentropy(label_smoothing=0.2, dtype="float64")
+    # Labels 0 and 1 become 0.1 and 0.9, so the best probability is 0.9, not 1.
+    candidates = np.linspace(0.5, 0.999, 500)[:, None]
+    values = per_sample(smoothed, np.ones_like(candidates), candidates)
+    assert candidates[np.argmin(values), 0] == pytest.approx(0.9, abs=1e-3)
+
+
+def test_binary_crossentropy_from_logits_matches_sigmoid_then_probabilities():
+    rng = np.random.default_rng(3)
+    z, y = rng.normal(size=(4, 3)), rng.integers(0, 2, size=(4, 3)).astype(float)
+    p = 1 / (1 + np.exp(-z))
+    logits = BinaryCrossentropy(from_logits=True, dtype="float64")
+    probs = BinaryCrossentropy(dtype="float64")
+    value_z, cache_z = logits.forward(y, z)
+    value_p, cache_p = probs.forward(y, p)
+    assert float(value_z) == pytest.approx(float(value_p), rel=1e-12)
+    # Chain rule through the sigmoid: dL/dz = dL/dp * p (1 - p) = (p - y) / size.
+    np.testing.assert_allclose(logits.backward(1.0, cache_z),
+                               probs.backward(1.0, cache_p) * p * (1 - p), atol=1e-12)
+    np.testing.assert_allclose(logits.backward(1.0, cache_z), (p - y) / y.size, atol=1e-12)
+
+
+def test_binary_crossentropy_averages_over_its_axis():
+    y, p = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]), np.full((2, 3), 0.7)
+    along_0 = per_sample(BinaryCrossentropy(axis=0), y, p)
+    assert along_0.shape == (3,)
+    elementwise = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    np.testing.assert_allclose(along_0, elementwise.mean(axis=0))
+
+
+def test_categorical_crossentropy_along_another_axis():
+    rng = np.random.default_rng(4)
+    y_true = np.moveaxis(np.eye(3)[rng.integers(0, 3, size=(2, 4))], -1, 1)  # (2, 3, 4)
+    logits = rng.normal(size=(2, 3, 4))
+    along_1 = CategoricalCrossentropy(from_logits=True, axis=1, reduction="none",
+                                      dtype="float64")
+    last = CategoricalCrossentropy(from_logits=True, reduction="none", dtype="float64")
+    np.testing.assert_allclose(along_1(y_true, logits),
+                               last(np.moveaxis(y_true, 1, -1), np.moveaxis(logits, 1, -1)))
+
+
+@pytest.mark.parametrize("label_smoothing", [-0.1, 1.5])
+@pytest.mark.parametrize("cls", [BinaryCrossentropy, CategoricalCrossentropy])
+def test_label_smoothing_outside_zero_one_is_rejected(cls, label_smoothing):
+    with pytest.raises(ValueError, match=r"label_smoothing must lie in \[0, 1\]"):
+        cls(label_smoothing=label_smoothing)
+
+
+def test_kl_divergence_is_crossentropy_minus_entropy_and_clips_both_sides():
+    rng = np.random.default_rng(5)
+    y = np.exp(losses.log_softmax(rng.normal(size=(3, 4))))
+    q = np.exp(losses.log_softmax(rng.normal(size=(3, 4))))
+    entropy = -(y * np.log(y)).sum(axis=-1)
+    crossentropy = per_sample(CategoricalCrossentropy(), y, q)
+    np.testing.assert_allclose(per_sample(KLDivergence(), y, q), crossentropy - entropy,
+                               rtol=1e-10)
+    assert float(KLDivergence(dtype="float64")(y, y)) == pytest.approx(0.0, abs=1e-15)
+    # A zero target is clipped to 1e-7; a zero prediction against target 1 costs -log(1e-7).
+    value = per_sample(KLDivergence(), np.array([[0.0, 1.0]]), np.array([[0.5, 0.0]]))
+    expected = 1e-7 * math.log(1e-7 / 0.5) + math.log(1 / 1e-7)
+    assert float(value[0]) == pytest.approx(expected)
+
+
+def test_hinge_converts_zero_one_labels_only_when_all_are():
+    scores = np.array([[0.3], [-2.0]])
+    assert float(Hinge()(np.array([[1.0], [0.0]]), scores)) == pytest.approx((0.7 + 0.0) / 2)
+    assert float(Hinge()(np.array([[1.0], [-1.0]]), scores)) == pytest.approx(0.35)
+    # A batch of labels 1 and 0.5 is not binary: taken as they are.
+    assert float(Hinge(dtype="float64")(np.array([[1.0], [0.5]]), scores)) == \
+        pytest.approx((0.7 + 2.0) / 2)
+
+
+def test_hinge_gradient_is_zero_beyond_the_margin():
+    hinge = Hinge(reduction="sum", dtype="float64")
+    y_true, scores = np.array([[1.0, -1.0, 1.0]]), np.array([[2.0, -0.5, 0.2]])
+    _, cache = hinge.forward(y_true, scores)
+    np.testing.assert_allclose(hinge.backward(1.0, cache), [[0.0, 1 / 3, -1 / 3]])
+
+
+def test_best_constant_prediction_is_the_mean_for_mse_and_the_median_for_mae():
+    targets = np.array([1.0, 2.0, 3.0, 4.0, 100.0])[:, None]
+    constants = np.linspace(0, 100, 10001)
+
+    def best(loss):
+        return constants[np.argmin([float(loss(targets, np.full_like(targets, c)))
+                                    for c in constants])]
+    assert best(MeanSquaredError(dtype="float64")) == pytest.approx(targets.mean())
+    assert best(MeanAbsoluteError(dtype="float64")) == pytest.approx(np.median(targets))
+
+
+# -- gradients of every option, reduction and weighting ------------------------------------
+
+GRADIENT_VARIANTS = [
+    (Huber, {"delta": 0.5}), (BinaryCrossentropy, {"label_smoothing": 0.2}),
+    (BinaryCrossentropy, {"from_logits": True, "label_smoothing": 0.1}),
+    (CategoricalCrossentropy, {"label_smoothing": 0.2}),
+    (CategoricalCrossentropy, {"from_logits": True}),
+    (SparseCategoricalCrossentropy, {"from_logits": True}),
+]
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none",
+                                       "mean_with_sample_weight"])
+@pytest.mark.parametrize("cls, options", [(entry.cls, {}) for entry in registry.entries("loss")]
+                         + GRADIENT_VARIANTS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_gradients_with_options_reductions_weights_and_masks(cls, options, reduction):
+    with floatx_scope("float64"):
+        _, (y_true, y_pred) = cls.gradient_check_sample(np.random.default_rng(6))
+        if options.get("from_logits"):
+            y_pred = np.log(y_pred)
+        loss = cls(**options, reduction=reduction)
+    n = len(y_pred)
+    rng = np.random.default_rng(7)
+    weights, mask = rng.uniform(0.5, 2.0, size=n), np.arange(n) % 3 != 1
+
+    def forward(p):
+        return loss.forward(y_true, p, weights, mask)[0]
+
+    def backward(d_loss, p):
+        return loss.backward(d_loss, loss.forward(y_true, p, weights, mask)[1])
+
+    report = check_gradients((forward, backward), y_pred)
+    assert report.max_relative_error < 1e-6, repr(report)
+
+
+# -- masks -------------------------------------------------------------------------------
+
+SEQ_TRUE = np.arange(24, dtype=float).reshape(2, 4, 3) / 10
+SEQ_PRED = SEQ_TRUE + np.linspace(-1, 1, 24).reshape(2, 4, 3)
+SEQ_MASK = np.array([[True, True, True, False], [True, False, False, False]])
+
+
+def test_mask_averages_over_the_valid_positions_only():
+    losses_ = per_sample(MeanSquaredError(), SEQ_TRUE, SEQ_PRED)  # (2, 4)
+    value = MeanSquaredError(dtype="float64")(SEQ_TRUE, SEQ_PRED, mask=SEQ_MASK)
+    assert float(value) == pytest.approx(losses_[SEQ_MASK].mean())
+    # Padding values do not matter at all.
+    changed = SEQ_PRED.copy()
+    changed[~SEQ_MASK] = 1e6
+    assert float(MeanSquaredError(dtype="float64")(SEQ_TRUE, changed, mask=SEQ_MASK)) == \
+        pytest.approx(float(value))
+
+
+def test_mask_multiplies_the_sample_weights():
+    weights = np.array([[1.0, 2.0, 0.5, 3.0], [0.5, 1.0, 1.0, 1.0]])
+    losses_ = per_sample(MeanSquaredError(), SEQ_TRUE, SEQ_PRED)
+    weighted = (losses_ * weights)[SEQ_MASK]
+    mse = {r: MeanSquaredError(reduction=r, dtype="float64") for r in
+           ("sum_over_batch_size", "sum", "mean_with_sample_weight", "none")}
+    assert float(mse["sum_over_batch_size"](SEQ_TRUE, SEQ_PRED, weights, SEQ_MASK)) == \
+        pytest.approx(weighted.sum() / SEQ_MASK.sum())
+    assert float(mse["sum"](SEQ_TRUE, SEQ_PRED, weights, SEQ_MASK)) == \
+        pytest.approx(weighted.sum())
+    assert float(mse["mean_with_sample_weight"](SEQ_TRUE, SEQ_PRED, weights, SEQ_MASK)) == \
+        pytest.approx(weighted.sum() / weights[SEQ_MASK].sum())
+    none = mse["none"](SEQ_TRUE, SEQ_PRED, weights, SEQ_MASK)
+    np.testing.assert_allclose(none, np.where(SEQ_MASK, losses_ * weights, 0))
+
+
+def test_masked_positions_get_no_gradient():
+    loss = MeanSquaredError(dtype="float64")
+    _, cache = loss.forward(SEQ_TRUE, SEQ_PRED, mask=SEQ_MASK)
+    grad = loss.backward(1.0, cache)
+    assert np.all(grad[~SEQ_MASK] == 0) and np.all(grad[SEQ_MASK] != 0)
+    # The gradient of the mean over the 4 valid positions of 3 values each.
+    np.testing.assert_allclose(grad[SEQ_MASK], 2 * (SEQ_PRED - SEQ_TRUE)[SEQ_MASK] / (4 * 3))
+
+
+def test_everything_masked_gives_zero_and_no_nan():
+    loss = CategoricalCrossentropy(dtype="float64")
+    mask = np.zeros(2, dtype=bool)
+    with no_floating_point_trouble():
+        value, cache = loss.forward(CCE_TRUE, CCE_PRED, mask=mask)
+        grad = loss.backward(1.0, cache)
+    assert float(value) == 0.0 and np.all(grad == 0.0)
+
+
+def test_mask_accepts_zeros_and_ones_and_a_trailing_axis():
+    as_bool = MeanSquaredError()(SEQ_TRUE, SEQ_PRED, mask=SEQ_MASK)
+    assert MeanSquaredError()(SEQ_TRUE, SEQ_PRED, mask=SEQ_MASK.astype(int)) == as_bool
+    assert MeanSquaredError()(SEQ_TRUE, SEQ_PRED, mask=SEQ_MASK[..., None]) == as_bool
+
+
+def test_mask_of_the_wrong_shape_is_rejected():
+    with pytest.raises(ValueError, match=r"MeanSquaredError 'mean_squared_error': mask of shape "
+                                         r"\(4, 2\) does not fit per-sample losses of shape "
+                                         r"\(2, 4\)"):
+        MeanSquaredError()(SEQ_TRUE, SEQ_PRED, mask=SEQ_MASK.T)
+
+
+def test_ignore_class_masks_its_positions():
+    rng = np.random.default_rng(8)
+    tokens = np.array([[3, 1, 0, 0], [2, 2, 1, 0]])
+    logits = rng.normal(size=(2, 4, 4))
+    ignoring = SparseCategoricalCrossentropy(from_logits=True, ignore_class=0, dtype="float64")
+    plain = SparseCategoricalCrossentropy(from_logits=True, dtype="float64")
+    value, cache = ignoring.forward(tokens, logits)
+    assert float(value) == pytest.approx(float(plain(tokens, logits, mask=tokens != 0)))
+    grad = ignoring.backward(1.0, cache)
+    assert np.all(grad[tokens == 0] == 0)
+    # Labels outside [0, K) are fine where they are ignored (-1 marks padding here).
+    padded = np.where(tokens == 0, -1, tokens)
+    minus_one = SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, dtype="float64")
+    assert float(minus_one(padded, logits)) == pytest.approx(float(value))
+    # And a mask given as well is combined with it.
+    mask = np.array([[True, False, True, True], [True, True, True, True]])
+    assert float(ignoring(tokens, logits, mask=mask)) == pytest.approx(
+        float(plain(tokens, logits, mask=mask & (tokens != 0))))
+
+
+# -- sample weights ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("weights", [2.0, [2.0, 2.0, 2.0], [[2.0], [2.0], [2.0]]],
+                         ids=["scalar", "(n,)", "(n, 1)"])
+def test_sample_weight_shapes_keras_accepts(weights):
+    y_true, y_pred = np.zeros((3, 2)), np.array([[1.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
+    assert float(MeanSquaredError(reduction="sum")(y_true, y_pred, weights)) == \
+        pytest.approx(2 * (1 + 2 + 4.5))
+
+
+def test_sample_weight_for_sequences():
+    losses_ = per_sample(MeanSquaredError(), SEQ_TRUE, SEQ_PRED)  # (2, 4)
+    mse = MeanSquaredError(reduction="sum", dtype="float64")
+    per_step = np.arange(8.0).reshape(2, 4)
+    assert float(mse(SEQ_TRUE, SEQ_PRED, per_step)) == pytest.approx((losses_ * per_step).sum())
+    per_sample_column = np.array([[1.0], [3.0]])
+    assert float(mse(SEQ_TRUE, SEQ_PRED, per_sample_column)) == pytest.approx(
+        (losses_ * per_sample_column).sum())
+    # (n,) against losses (n, T): Keras broadcasts from the right and fails; so does nnlib,
+    # saying what would fit.
+    with pytest.raises(ValueError, match=r"sample_weight of shape \(2,\) does not fit "
+                                         r"per-sample losses of shape \(2, 4\) \(one weight "
+                                         r"per sample: shape \(2, 1\)\)"):
+        mse(SEQ_TRUE, SEQ_PRED, np.ones(2))
+
+
+def test_mean_with_sample_weight_divides_by_the_weights():
+    y_true, y_pred = np.zeros((3, 2)), np.array([[1.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
+    loss = MeanSquaredError(reduction="mean_with_sample_weight", dtype="float64")
+    assert float(loss(y_true, y_pred, [1.0, 3.0, 0.0])) == pytest.approx((1 + 6) / 4)
+    assert float(loss(y_true, y_pred, 0.5)) == pytest.approx((1 + 2 + 4.5) / 3)
+    assert float(loss(y_true, y_pred, [0.0, 0.0, 0.0])) == 0.0
+    assert float(loss(y_true, y_pred)) == pytest.approx((1 + 2 + 4.5) / 3)
+    mean = MeanSquaredError(reduction="mean", dtype="float64")
+    assert float(mean(y_true, y_pred)) == float(MeanSquaredError(dtype="float64")(y_true, y_pred))
+
+
+def test_reduction_none_returns_weighted_per_sample_losses_and_takes_their_gradient():
+    loss = CategoricalCrossentropy(reduction=None, dtype="float64")
+    value, cache = loss.forward(CCE_TRUE, CCE_PRED, sample_weight=[2.0, 0.0])
+    np.testing.assert_allclose(value, [2 * 0.0513, 0.0], atol=1e-4)
+    grad = loss.backward(np.array([1.0, 1.0]), cache)
+    assert np.all(grad[1] == 0) and grad[0, 1] == pytest.approx(2 * (-1 / 0.95 + 1))
+
+
+def test_get_config_of_each_option():
+    assert Huber(0.5).get_config()["delta"] == 0.5
+    assert BinaryCrossentropy(from_logits=True, label_smoothing=0.1, axis=0).get_config() == {
+        "reduction": "sum_over_batch_size", "name": "binary_crossentropy", "dtype": "float32",
+        "from_logits": True, "label_smoothing": 0.1, "axis": 0}
+    assert SparseCategoricalCrossentropy(ignore_class=0).get_config() == {
+        "reduction": "sum_over_batch_size", "name": "sparse_categorical_crossentropy",
+        "dtype": "float32", "from_logits": False, "axis": -1, "ignore_class": 0}
+    assert repr(LogCosh()) == "LogCosh(reduction='sum_over_batch_size', name='log_cosh', " \
+                              "dtype='float32')"
