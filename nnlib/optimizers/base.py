@@ -1,0 +1,191 @@
+"""The optimizer protocol: what happens to the weights at one training step.
+
+``optimizer.apply(grads, weights)`` takes two dicts with the same keys, the
+gradients and the ``Weight`` objects (``model.named_weights()``), and moves
+every weight, in Keras 3's order:
+
+1. clip the gradients (``clipnorm``, ``global_clipnorm`` or ``clipvalue``);
+2. read the learning rate :math:`\\eta`, a number or a schedule evaluated at
+   ``iterations``, the number of steps applied so far;
+3. decay the weights, if ``weight_decay`` :math:`\\lambda` is set:
+   :math:`w \\leftarrow w - \\eta \\lambda w` (decoupled from the gradient);
+4. ``update(w, g, state, lr)``: the optimizer's own rule, which returns the new
+   weight and the new state;
+5. ``iterations += 1``.
+
+A subclass writes two methods: ``init_state(w)``, the state a weight starts
+with (arrays shaped like it: momentum, moment estimates...), and
+``update(w, g, state, lr) -> (w, state)``, the rule, which never writes to
+``self``.  The state lives in ``optimizer.state[key]``, one dict per weight
+under the key it was given (a model's weight path, ``"dense/kernel"``), so a
+learner can print Adam's ``m`` and ``v`` for any weight.  ``get_state()`` and
+``set_state()`` carry it, with ``iterations``, as plain dicts of arrays.
+"""
+import numbers
+
+import numpy as np
+
+from .. import registry
+from .clipping import clip_by_norm, clip_by_value
+from .schedules import LearningRateSchedule, deserialize, serialize
+
+
+class Optimizer:
+    """Base class of every optimizer; see the module docstring for the protocol.
+
+    Args:
+        learning_rate: a number or a ``LearningRateSchedule``.
+        weight_decay: decoupled weight decay :math:`\\lambda` (``None``: none).
+        clipnorm, clipvalue, global_clipnorm: gradient clipping, at most one
+            of them (see ``nnlib.optimizers.clipping``).
+        name: defaults to the snake-case class name, ``"sgd"``, ``"adam_w"``.
+    """
+
+    differentiable = False
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None):
+        self.name = name or registry.snake_case(type(self).__name__)
+        clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue,
+                    "global_clipnorm": global_clipnorm}
+        given = {k: v for k, v in clipping.items() if v is not None}
+        if len(given) > 1:
+            raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and "
+                             f"global_clipnorm can be set, got {given}")
+        for key, value in given.items():
+            if not value > 0:
+                raise ValueError(f"{type(self).__name__}: {key} must be > 0, got {value}")
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.iterations = 0
+        self.state = {}
+        self._bound = {}  # key -> the Weight its state belongs to
+
+    # -- the learning rate -------------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The learning rate of the next step (a schedule is evaluated at ``iterations``)."""
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return self._learning_rate(self.iterations)
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(value, LearningRateSchedule):
+            self._learning_rate = value
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            self._learning_rate = float(value)
+        else:
+            raise TypeError(f"{type(self).__name__}: learning_rate must be a number or a "
+                            f"LearningRateSchedule, got {value!r}")
+
+    # -- one step ----------------------------------------------------------------
+    def apply(self, grads, weights):
+        """Update ``weights[key]`` with ``grads[key]`` for every key of ``grads``."""
+        missing = [key for key in grads if key not in weights]
+        if missing:
+            raise KeyError(f"{type(self).__name__}: no weight named {missing}")
+        if not grads:
+            return
+        keys = list(grads)
+        gradients = self.clip_gradients([self.check_gradient(key, grads[key], weights[key])
+                                         for key in keys])
+        lr = self.learning_rate
+        for key, g in zip(keys, gradients):
+            weight = weights[key]
+            w = weight.value
+            if self.weight_decay:
+                w = w - w * (self.weight_decay * lr)
+            w, self.state[key] = self.update(w, g, self.state_for(key, weight), lr)
+            weight.assign(w)
+        self.iterations += 1
+
+    def check_gradient(self, key, grad, weight):
+        grad = np.asarray(grad, dtype=weight.value.dtype)
+        if grad.shape != weight.value.shape:
+            raise ValueError(f"{type(self).__name__}: gradient of '{key}' has shape "
+                             f"{grad.shape}, expected the weight's shape {weight.value.shape}")
+        return grad
+
+    def clip_gradients(self, grads):
+        """The gradients after this optimizer's clipping option, if any."""
+        if self.clipnorm:
+            return [clip_by_norm([g], self.clipnorm)[0] for g in grads]
+        if self.global_clipnorm:
+            return clip_by_norm(grads, self.global_clipnorm)
+        if self.clipvalue:
+            return clip_by_value(grads, self.clipvalue)
+        return grads
+
+    def state_for(self, key, weight):
+        """The state of ``weights[key]``, created (or checked, after ``set_state``) on first use."""
+        if key not in self._bound:
+            fresh = self.init_state(weight.value)
+            saved = self.state.get(key, fresh)
+            if set(saved) != set(fresh) or any(np.shape(saved[s]) != fresh[s].shape
+                                               for s in fresh):
+                raise ValueError(
+                    f"{type(self).__name__}: state of '{key}' has slots "
+                    f"{ {s: np.shape(a) for s, a in saved.items()} }, expected "
+                    f"{ {s: a.shape for s, a in fresh.items()} } for weight shape "
+                    f"{weight.value.shape}")
+            self.state[key] = {s: np.asarray(saved[s], dtype=fresh[s].dtype) for s in fresh}
+            self._bound[key] = weight
+        elif self._bound[key] is not weight:
+            raise ValueError(f"{type(self).__name__}: '{key}' is not the weight this "
+                             f"optimizer has been updating under that name; use a new "
+                             f"optimizer for another model")
+        return self.state[key]
+
+    # -- what subclasses write ---------------------------------------------------
+    def init_state(self, w):
+        """The state a weight starts with: a dict of arrays (none by default)."""
+        return {}
+
+    def update(self, w, g, state, lr):
+        """The update rule: ``(w, g, state, lr) -> (new w, new state)``."""
+        raise NotImplementedError
+
+    # -- saving ------------------------------------------------------------------
+    def get_state(self):
+        """``{"iterations": n, "weights": {key: {slot: array}}}``, copies a save can store."""
+        return {"iterations": self.iterations,
+                "weights": {key: {s: np.array(a) for s, a in slots.items()}
+                            for key, slots in self.state.items()}}
+
+    def set_state(self, state):
+        """Restore what ``get_state`` returned.
+
+        The arrays are matched to weights by key at the next ``apply`` (their
+        shapes are checked then), so the optimizer of a freshly loaded model
+        continues where the saved one stopped.
+        """
+        self.iterations = int(state["iterations"])
+        self.state = {key: {s: np.array(a) for s, a in slots.items()}
+                      for key, slots in state["weights"].items()}
+        self._bound = {}
+
+    def get_config(self):
+        """The constructor's arguments, as Keras lists them."""
+        lr = self._learning_rate
+        return {"name": self.name,
+                "learning_rate": serialize(lr) if isinstance(lr, LearningRateSchedule) else lr,
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+
+    @classmethod
+    def from_config(cls, config):
+        """A new optimizer (without state) from ``get_config()``."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self):
+        config = {**self.get_config(), "learning_rate": self._learning_rate}
+        arguments = ", ".join(f"{k}={v!r}" for k, v in config.items()
+                              if k != "name" and v is not None)
+        return f"{type(self).__name__}({arguments})"
