@@ -32,6 +32,7 @@ class Node:
         self.outputs = list(outputs)
         for tensor in self.outputs:
             tensor.node = self
+        layer.inbound_nodes.append(self)
 
     @property
     def parents(self):

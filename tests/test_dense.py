@@ -186,3 +186,21 @@ def test_config():
     assert config == {"name": "cfg", "dtype": "float32", "trainable": True, "units": 4,
                       "activation": "tanh", "use_bias": False,
                       "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}
+
+
+def test_any_rank_acts_on_the_last_axis(rng):
+    layer = Dense(3, dtype="float64")
+    x = rng.normal(size=(2, 4, 5, 6))
+    y, cache = layer.forward(layer.prepare(x))
+    assert y.shape == (2, 4, 5, 3)
+    np.testing.assert_allclose(y[1, 2, 3], x[1, 2, 3] @ layer.kernel.value + layer.bias.value)
+    dx, grads = layer.backward(np.ones_like(y), cache)
+    assert dx.shape == x.shape and grads["kernel"].shape == (6, 3)
+    np.testing.assert_allclose(grads["bias"], np.full(3, 2 * 4 * 5))
+
+
+def test_a_mask_passes_through_unchanged():
+    layer = Dense(2)
+    mask = np.array([[True, False]])
+    assert layer.supports_masking and not layer.uses_mask
+    assert layer.output_mask(np.ones((1, 2, 3)), mask) is mask

@@ -16,13 +16,37 @@ A layer is a function with weights.  Subclasses write four methods:
 
 ``forward`` and ``backward`` never write to ``self``: the cache belongs to the
 call, so a layer used twice in one model keeps two caches.
+
+Configuration.  ``get_config()`` returns the arguments that rebuild the layer,
+``type(layer).from_config(config)``, as plain JSON values: it reads each
+argument of ``__init__`` back from the attribute of the same name (so a
+layer stores its arguments under their own names), and writes activations,
+initializers and other registered components as names or
+``{"kind", "class_name", "config"}`` records (``serialize``).  A layer whose
+attributes differ from its arguments overrides ``get_config``.
+
+Masks (Keras 3's rules).  A mask is a boolean array beside a tensor, e.g.
+``(batch, steps)`` for a sequence, ``False`` where a step is padding.  In a
+model the executor carries it from layer to layer:
+
+* a layer whose ``forward`` has a ``mask`` keyword receives its input's mask
+  (and keeps in its cache what its backward pass needs of it);
+* a layer with ``supports_masking = True`` gives its output the mask
+  ``compute_mask(x, mask)``: by default the input's, unchanged (``Dense``
+  passes it on); ``Embedding(mask_zero=True)`` makes one; global average
+  pooling consumes it (``None``);
+* any other layer drops the mask, with a warning, as Keras does.
 """
+import functools
+import inspect
+import warnings
+
 import numpy as np
 
 from ..backend import as_float_array, standardize_dtype
 from ..graph import Node, SymbolicTensor, is_symbolic
 from ..registry import snake_case
-from .. import initializers
+from .. import initializers, registry
 
 _NAME_COUNTS = {}
 
@@ -32,6 +56,85 @@ def unique_name(base):
     count = _NAME_COUNTS.get(base, 0)
     _NAME_COUNTS[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
+
+
+@functools.cache
+def init_arguments(cls):
+    """The keyword arguments ``cls(...)`` takes: its ``__init__``'s, then its
+    parents', for as long as an ``__init__`` passes ``**kwargs`` on.
+
+    >>> from nnlib.layers import Dense
+    >>> init_arguments(Dense)[:3], init_arguments(Dense)[-3:]
+    (('units', 'activation', 'use_bias'), ('name', 'dtype', 'trainable'))
+    """
+    names = []
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        parameters = list(inspect.signature(klass.__init__).parameters.values())[1:]
+        names += [p.name for p in parameters if p.name not in names and p.kind in
+                  (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+            break
+    return tuple(names)
+
+
+def registry_entry(obj):
+    """The registry's entry for the class of ``obj``, or ``None``."""
+    for kind in registry.KINDS:
+        for entry in registry.entries(kind):
+            if entry.cls is type(obj):
+                return entry
+    return None
+
+
+def serialize(value):
+    """``value`` as JSON-ready data: numbers, strings, lists and dicts as they
+    are; a registered component (an activation, an initializer, a loss...) as
+    ``{"kind", "class_name", "config"}``, or as its name when it is an
+    activation with its default arguments, as Keras writes ``"relu"``.
+
+    >>> from nnlib.activations import LeakyReLU, ReLU
+    >>> serialize([ReLU(), LeakyReLU(0.1)])
+    ['relu', {'kind': 'activation', 'class_name': 'LeakyReLU', 'config': {'negative_slope': 0.1}}]
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(serialize(v) for v in value)
+    if isinstance(value, dict):
+        return {key: serialize(v) for key, v in value.items()}
+    entry = registry_entry(value)
+    if entry is None:
+        raise TypeError(f"cannot serialize {value!r}: expected numbers, strings, lists, "
+                        f"dicts or registered nnlib components")
+    config = serialize(value.get_config())
+    if entry.kind == "activation" and entry.aliases and config == serialize(
+            type(value)().get_config()):
+        return entry.aliases[0]
+    return {"kind": entry.kind, "class_name": entry.name, "config": config}
+
+
+def deserialize(value):
+    """The inverse of ``serialize``: records become components again (names stay
+    names; the layers resolve them)."""
+    if isinstance(value, list):
+        return [deserialize(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"kind", "class_name", "config"}:
+        cls = registry.entry_for(value["kind"], value["class_name"]).cls
+        config = deserialize(value["config"])
+        return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+    return {key: deserialize(v) for key, v in value.items()}
+
+
+@functools.cache
+def forward_takes_mask(cls):
+    """Whether ``cls.forward`` has a ``mask`` parameter (read once per class)."""
+    return "mask" in inspect.signature(cls.forward).parameters
 
 
 class Weight:
@@ -70,6 +173,7 @@ class Layer:
     """Base class of every layer; see the module docstring for the protocol."""
 
     differentiable = True
+    supports_masking = False
 
     def __init__(self, *, name=None, dtype=None, trainable=True):
         self.name = name or unique_name(snake_case(type(self).__name__))
@@ -77,6 +181,7 @@ class Layer:
         self.trainable = trainable
         self.built = False
         self._weights = []
+        self.inbound_nodes = []  # the graph nodes of this layer's symbolic calls
 
     # -- weights -------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True):
@@ -132,6 +237,27 @@ class Layer:
 
     def check_input_shape(self, shape):
         """Raise ``ValueError`` if the layer cannot take inputs of ``shape``."""
+
+    # -- masks ---------------------------------------------------------------------
+    @property
+    def uses_mask(self):
+        """Whether ``forward`` takes a ``mask`` (Keras looks at ``call``'s signature)."""
+        return forward_takes_mask(type(self))
+
+    def compute_mask(self, x, mask):
+        """The mask of the output, for a layer that supports masking: by default
+        the input's mask, passed on unchanged."""
+        return mask
+
+    def output_mask(self, x, mask):
+        """The mask the output carries: ``compute_mask`` if the layer supports
+        masking; otherwise none, and a warning if a mask is lost here."""
+        if self.supports_masking:
+            return self.compute_mask(x, mask)
+        if mask is not None and not self.uses_mask:
+            warnings.warn(f"{type(self).__name__} '{self.name}' does not support masking: "
+                          f"the mask of its input stops here", stacklevel=2)
+        return None
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape`` (``None`` for unknown axes).
@@ -189,8 +315,47 @@ class Layer:
         Node(self, inputs, [output])
         return output
 
+    @property
+    def input(self):
+        """The input tensor(s) of the layer's first symbolic call (Keras's rule)."""
+        inputs = self.first_call("input").inputs
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    @property
+    def output(self):
+        """The output tensor(s) of the layer's first symbolic call (Keras's rule):
+        ``Model(model.inputs, model.get_layer("hidden").output)`` extracts features."""
+        outputs = self.first_call("output").outputs
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def first_call(self, attribute):
+        if not self.inbound_nodes:
+            raise AttributeError(f"{type(self).__name__} '{self.name}' has never been called "
+                                 f"on a symbolic tensor, so it has no {attribute} yet")
+        return self.inbound_nodes[0]
+
+    # -- configuration -----------------------------------------------------------
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "trainable": self.trainable}
+        """The arguments that rebuild this layer, as JSON-ready values."""
+        config = {}
+        for name in init_arguments(type(self)):
+            if not hasattr(self, name):
+                raise TypeError(f"{type(self).__name__} '{self.name}': get_config reads each "
+                                f"argument of __init__ from the attribute of the same name, "
+                                f"but there is no attribute {name!r}; store the argument "
+                                f"as self.{name} or override get_config")
+            config[name] = serialize(getattr(self, name))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """A new, unbuilt layer from ``get_config()``'s output.
+
+        >>> from nnlib.layers import Dense
+        >>> Dense.from_config(Dense(3, activation="relu", name="d").get_config())
+        <Dense name=d>
+        """
+        return cls(**deserialize(dict(config)))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"

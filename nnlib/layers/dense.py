@@ -35,6 +35,8 @@ class Dense(Layer):
             ``"glorot_uniform"`` and ``"zeros"``.
 
     Input shape: ``(batch, ..., n_in)``.  Output shape: ``(batch, ..., units)``.
+    A mask on the input (from ``Embedding(mask_zero=True)``) passes on to the
+    output unchanged, as in Keras 3.
 
     >>> layer = Dense(3)
     >>> layer(np.ones((2, 4))).shape
@@ -42,6 +44,8 @@ class Dense(Layer):
     >>> [w.shape for w in layer.get_weights()]
     [(4, 3), (3,)]
     """
+
+    supports_masking = True
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
@@ -90,10 +94,3 @@ class Dense(Layer):
     @classmethod
     def gradient_check_sample(cls, rng):
         return cls(3, activation="tanh"), (rng.normal(size=(4, 2, 5)),)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": type(self.activation).__name__.lower(),
-                "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer}

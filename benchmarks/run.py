@@ -1,0 +1,288 @@
+"""nnlib against PyTorch on the CPU: forward plus backward of single layers, and
+one training epoch of a small CNN.  Not part of the test suite.
+
+    .venv/bin/python benchmarks/run.py                # measure, print, write RESULTS.md
+    .venv/bin/python benchmarks/run.py --repeats 5    # a quick look
+
+Everything is float32.  Each case runs with 1 thread, then with 2 (NumPy's BLAS
+limited through threadpoolctl, PyTorch through ``torch.set_num_threads``).
+Within a case the two libraries take turns, call after call, so a change in
+the machine's load hits both; the figure kept is each one's median.  The ratio
+is nnlib's time over PyTorch's: below 1, nnlib is faster.  For every ratio
+above its target the file gets a profile of nnlib's side: where the time goes.
+"""
+import argparse
+import cProfile
+import io
+import platform
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from threadpoolctl import threadpool_info, threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import nnlib  # noqa: E402
+from nnlib.layers import Dense  # noqa: E402
+from nnlib.layers.conv import Conv2D  # noqa: E402
+from nnlib.layers.pooling import MaxPooling2D  # noqa: E402
+from nnlib.layers.reshaping import Flatten  # noqa: E402
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def nchw(x):
+    """A channels-last array as the channels-first tensor PyTorch's kernels want."""
+    return torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+
+def layer_pair(layer, x, need_dx, torch_forward, torch_weights):
+    """Two callables running forward then backward, nnlib's and PyTorch's, on the
+    same data and weights, with the upstream gradient drawn beforehand."""
+    layer(x[:1])
+    y, _ = layer.forward(layer.prepare(x))
+    dy = np.random.default_rng(1).normal(size=y.shape).astype("float32")
+
+    def run_nnlib():
+        _, cache = layer.forward(x)
+        layer.backward(dy, cache, need_dx=need_dx)
+
+    x_t = (nchw(x) if x.ndim == 4 else torch.tensor(x)).requires_grad_(need_dx)
+    weights = [w.requires_grad_(True) for w in torch_weights(layer)]
+    dy_t = nchw(dy) if dy.ndim == 4 else torch.tensor(dy)
+
+    def run_torch():
+        torch_forward(x_t, *weights).backward(dy_t)
+
+    return run_nnlib, run_torch
+
+
+def dense_case():
+    x = np.random.default_rng(0).normal(size=(128, 784)).astype("float32")
+    return layer_pair(Dense(256), x, True, F.linear,
+                      lambda layer: [torch.tensor(layer.kernel.value.T.copy()),
+                                     torch.tensor(layer.bias.value)])
+
+
+def conv_weights(layer):
+    return [torch.tensor(layer.kernel.value.transpose(3, 2, 0, 1).copy()),
+            torch.tensor(layer.bias.value)]
+
+
+def conv_case(shape, filters, need_dx):
+    x = np.random.default_rng(0).normal(size=shape).astype("float32")
+    return layer_pair(Conv2D(filters, 3, padding="same"), x, need_dx,
+                      lambda x_t, W, b: F.conv2d(x_t, W, b, padding=1), conv_weights)
+
+
+def pooling_case():
+    x = np.random.default_rng(0).normal(size=(64, 28, 28, 32)).astype("float32")
+    return layer_pair(MaxPooling2D(2), x, True, lambda x_t: F.max_pool2d(x_t, 2),
+                      lambda layer: [])
+
+
+def epoch_case():
+    """One epoch of SGD on the 1,797 digits, batches of 32, shuffled, in both libraries."""
+    digits = load_digits()
+    x = (digits.images / 16.0).astype("float32")[..., None]
+    y = digits.target
+    nnlib.utils.set_random_seed(0)
+    model = nnlib.Sequential([nnlib.Input((8, 8, 1)),
+                              Conv2D(16, 3, padding="same", activation="relu"),
+                              MaxPooling2D(2), Flatten(), Dense(10, activation="softmax")])
+    model.compile(optimizer=nnlib.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+
+    def run_nnlib():
+        model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                              torch.nn.Linear(16 * 4 * 4, 10))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+    x_t, y_t = nchw(x), torch.tensor(y)
+
+    def run_torch():
+        order = torch.randperm(len(x_t))
+        for start in range(0, len(x_t), 32):
+            batch = order[start:start + 32]
+            optimizer.zero_grad()
+            # Softmax and cross-entropy in one, as nnlib's loss is on probabilities.
+            F.cross_entropy(net(x_t[batch]), y_t[batch]).backward()
+            optimizer.step()
+
+    return run_nnlib, run_torch
+
+
+# (name, target ratio, build, repeats scale): the cases of the book's performance goals.
+CASES = [
+    ("Dense 128×784→256", 1.2, dense_case, 4),
+    ("Conv2D 64×28×28×1→32, 3×3 same (first layer: no input gradient)", 1.2,
+     lambda: conv_case((64, 28, 28, 1), 32, need_dx=False), 2),
+    ("Conv2D 64×14×14×32→64, 3×3 same", 1.6,
+     lambda: conv_case((64, 14, 14, 32), 64, need_dx=True), 1),
+    ("MaxPooling2D 2×2 on 64×28×28×32 (PyTorch NCHW)", 1.0, pooling_case, 2),
+    ("Training epoch on digits: Conv2D(16)→MaxPooling2D→Flatten→Dense(10), batch 32, SGD",
+     0.7, epoch_case, 0.2),
+]
+
+
+def alternate(run_a, run_b, repeats, warmup=3):
+    """Medians of ``repeats`` timed calls of each, in turns (a b, b a, a b...)."""
+    for _ in range(warmup):
+        run_a()
+        run_b()
+    times = ([], [])
+    for i in range(repeats):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            start = time.perf_counter()
+            (run_a, run_b)[which]()
+            times[which].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times], [spread(t) for t in times]
+
+
+def spread(times):
+    """The interquartile range relative to the median: how much the runs swung."""
+    q1, _, q3 = statistics.quantiles(times, n=4)
+    return (q3 - q1) / statistics.median(times)
+
+
+ROOT = str(Path(__file__).resolve().parents[1]) + "/"
+
+
+def profile(run, calls=10, lines=14):
+    """cProfile's view of ``calls`` runs: the time of each nnlib module, then
+    the functions that take the most time themselves."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        run()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    shares = module_shares(stats.stats)
+    total = sum(shares.values())
+    summary = [f"{module:32} {seconds / calls * 1e3:8.2f} ms per call  {seconds / total:6.1%}"
+               for module, seconds in sorted(shares.items(), key=lambda kv: -kv[1])]
+    stats.sort_stats("tottime").print_stats(lines)
+    text = out.getvalue()
+    body = text[text.index("ncalls"):].replace(ROOT, "").replace(sys.prefix + "/", "")
+    return (f"time per nnlib module over {calls} calls (NumPy's time counted in the "
+            f"module that called it):\n" + "\n".join(summary) +
+            "\n\nfunctions by own time:\n" +
+            "\n".join(line.rstrip() for line in body.splitlines()))
+
+
+def module_shares(raw):
+    """Own time per nnlib module, with the time of NumPy and built-in functions
+    handed up to the nnlib functions that called them (in proportion)."""
+    def module(func):
+        filename = func[0]
+        return filename[len(ROOT):] if filename.startswith(ROOT + "nnlib/") else None
+
+    shares = {}
+
+    def charge(func, seconds, depth=0):
+        name = module(func)
+        callers = raw[func][4] if func in raw else {}
+        if name is not None or depth > 8 or not callers:
+            key = name or "outside nnlib"
+            shares[key] = shares.get(key, 0.0) + seconds
+            return
+        through = sum(c[3] for c in callers.values()) or 1.0
+        for caller, (_, _, _, cumulative) in callers.items():
+            charge(caller, seconds * cumulative / through, depth + 1)
+
+    for func, (_, _, own, _, _) in raw.items():
+        charge(func, own)
+    return shares
+
+
+def environment():
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    loaded = [f"{Path(i['filepath']).name} ({i['num_threads']} threads)"
+              for i in threadpool_info() if i["user_api"] == "blas"]
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return [f"CPU: {cpu}, {torch.get_num_threads()} threads by default",
+            f"Python {platform.python_version()}, NumPy {np.__version__} with BLAS "
+            f"{blas['name']} {blas['version']}; BLAS libraries loaded (all limited "
+            f"together): {', '.join(loaded)}",
+            f"PyTorch {torch.__version__} (CPU; MKL-DNN "
+            f"{'available' if torch.backends.mkldnn.is_available() else 'absent'})"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=60,
+                        help="timed calls per library and case (scaled per case)")
+    args = parser.parse_args()
+    env = environment()
+    print("\n".join(env))
+    rows, profiles = [], []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        with threadpool_limits(limits=threads, user_api="blas"):
+            print(f"\n{threads} thread(s): NumPy BLAS "
+                  f"{[i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']}, "
+                  f"torch {torch.get_num_threads()}")
+            for name, target, build, scale in CASES:
+                run_nnlib, run_torch = build()
+                repeats = max(5, round(args.repeats * scale))
+                (t_nnlib, t_torch), (s_nnlib, s_torch) = alternate(run_nnlib, run_torch,
+                                                                   repeats)
+                ratio = t_nnlib / t_torch
+                rows.append((name, target, threads, t_nnlib, t_torch, ratio, s_nnlib, s_torch))
+                print(f"  {name}: nnlib {t_nnlib * 1e3:.2f} ms, PyTorch {t_torch * 1e3:.2f} ms, "
+                      f"ratio {ratio:.2f} (target {target}), {repeats} runs each")
+                if ratio > target:
+                    profiles.append((name, threads, ratio, target, profile(run_nnlib)))
+    RESULTS.write_text(report(env, rows, profiles))
+    print(f"\nwritten {RESULTS}")
+
+
+def report(env, rows, profiles):
+    lines = ["# Benchmarks: nnlib against PyTorch (CPU, float32)", "",
+             "Written by `benchmarks/run.py`. Each figure is the median of alternated runs",
+             "(nnlib, PyTorch, PyTorch, nnlib, ...) of one forward and one backward pass",
+             "(one epoch for the training case), the upstream gradient drawn beforehand.",
+             "Ratio = nnlib time / PyTorch time: below 1 nnlib is faster. 'Swing' is the",
+             "interquartile range of the runs over their median.", "", *[f"- {e}" for e in env],
+             "", "The machine is shared: other jobs run on its two cores while this runs, so",
+             "the 2-thread figures swing with their load (a second thread only helps when",
+             "the other core is free, and a thread that waits for a busy core stalls the",
+             "other). The 1-thread figures are the steadier comparison. PyTorch's own time",
+             "for a case can also change between runs of this script by a factor of two or",
+             "more (its convolution with one input channel took 1 ms or 9 ms on two threads",
+             "depending on what ran before it in the process), so read single ratios near a",
+             "target with care.", "",
+             "| case | target | threads | nnlib (ms) | PyTorch (ms) | ratio | met | swing nnlib / PyTorch |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, target, threads, t_n, t_t, ratio, s_n, s_t in rows:
+        lines.append(f"| {name} | ≤ {target} | {threads} | {t_n * 1e3:.2f} | {t_t * 1e3:.2f} "
+                     f"| {ratio:.2f} | {'yes' if ratio <= target else 'no'} "
+                     f"| {s_n:.0%} / {s_t:.0%} |")
+    if profiles:
+        lines += ["", "## Where nnlib's time goes in the missed cases", "",
+                  "cProfile of nnlib's side: first the time of each nnlib module, the time",
+                  "spent in NumPy and built-in functions handed up to the nnlib functions",
+                  "that called them; then the functions with the most time of their own",
+                  "(`tottime`). Profiling slows Python code down, so these times are higher",
+                  "than the table's.", ""]
+        for name, threads, ratio, target, text in profiles:
+            lines += [f"### {name}, {threads} thread(s): ratio {ratio:.2f} > {target}", "",
+                      "```", text, "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    main()
