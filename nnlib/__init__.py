@@ -9,8 +9,10 @@ its maths: ``forward`` and ``backward`` are the formulas.
 """
 from . import activations, backend, initializers, layers, losses, metrics, optimizers, registry
 from . import testing, utils
-from .models import Input, Model, Sequential
+from . import callbacks, saving
+from .models import Input, Model, Sequential, plot_model
 from .registry import table
+from .saving import load_model
 
 __version__ = "0.1.0"
 
@@ -20,5 +22,6 @@ def get(kind, identifier, **kwargs):
     return registry.get(kind, identifier, **kwargs)
 
 
-__all__ = ["Input", "Model", "Sequential", "activations", "backend", "get", "initializers",
-           "layers", "losses", "metrics", "optimizers", "registry", "table", "testing", "utils"]
+__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "get",
+           "initializers", "layers", "load_model", "losses", "metrics", "optimizers",
+           "plot_model", "registry", "saving", "table", "testing", "utils"]

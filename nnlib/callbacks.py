@@ -1,8 +1,31 @@
-"""Callbacks: code that ``fit`` calls at the edges of epochs and batches."""
+"""Callbacks: code that ``fit`` calls at the edges of training, epochs and batches.
+
+``fit`` calls, in this order (Keras 3's)::
+
+    on_train_begin()
+      on_epoch_begin(epoch)
+        on_train_batch_begin(batch)  /  on_train_batch_end(batch, logs)   # each batch
+      on_epoch_end(epoch, logs)        # logs hold the epoch's means and val_ entries
+    on_train_end(logs)
+
+Write your own by subclassing ``Callback`` and overriding any hook (or with
+``LambdaCallback``); ``fit`` sets ``self.model`` first.  A callback stops
+training by setting ``self.model.stop_training = True``: ``fit`` checks it
+after every batch and every epoch.
+"""
+import math
+import numbers
+import os
+import warnings
+
+HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+         "on_train_batch_begin", "on_train_batch_end")
 
 
 class Callback:
     """Override any of the hooks; ``self.model`` is set by ``fit``."""
+
+    model = None
 
     def set_model(self, model):
         self.model = model
@@ -19,18 +42,268 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None):
         pass
 
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
+
     def on_train_batch_end(self, batch, logs=None):
         pass
 
 
+class CallbackList:
+    """Several callbacks called as one, in order (what ``fit`` holds)."""
+
+    def __init__(self, callbacks, model):
+        self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"callbacks must be Callback instances, got {callback!r}")
+            callback.set_model(model)
+
+    def __getattr__(self, hook):
+        if hook not in HOOKS:
+            raise AttributeError(hook)
+
+        def call(*args):
+            for callback in self.callbacks:
+                getattr(callback, hook)(*args)
+        return call
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g.
+    ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))``.
+
+    Each argument is named after its hook and takes that hook's arguments.
+    """
+
+    def __init__(self, **hooks):
+        unknown = [name for name in hooks if name not in HOOKS]
+        if unknown:
+            raise ValueError(f"LambdaCallback: unknown hooks {unknown}; hooks are {list(HOOKS)}")
+        for name, function in hooks.items():
+            setattr(self, name, function)
+
+
 class History(Callback):
-    """Records every epoch's logs: ``history.history["loss"]`` is a list per epoch."""
+    """Records every epoch's logs: ``history.history["loss"]`` is a list per epoch.
+
+    ``fit`` returns it and also keeps it as ``model.history``.
+    """
+
+    def __init__(self):
+        self.epoch = []
+        self.history = {}
 
     def on_train_begin(self, logs=None):
         self.epoch = []
-        self.history = {}
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+
+# Names whose smaller values are better (losses and errors); Keras reads each
+# metric's direction, nnlib reads the name.
+_DECREASING = ("loss", "error", "crossentropy", "divergence", "hinge", "logcosh",
+               "mae", "mse", "mape", "msle", "rmse")
+_INCREASING = ("accuracy", "acc", "auc", "precision", "recall", "f1", "score")
+
+
+def improvement_direction(monitor, mode):
+    """``"min"`` or ``"max"``.  ``auto`` minimises losses and errors (by name:
+    ``val_loss``, ``mae``, ``mean_squared_error``...) and maximises accuracies,
+    AUC, precision, recall and F-scores; anything else needs an explicit mode."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    words = monitor.removeprefix("val_").lower().split("_")
+    if any(word in _DECREASING for word in words):
+        return "min"
+    if any(word in _INCREASING for word in words):
+        return "max"
+    raise ValueError(f"cannot tell whether '{monitor}' should go up or down; "
+                     f"pass mode='min' or mode='max'")
+
+
+class MonitorCallback(Callback):
+    """Shared by callbacks that watch one logged quantity for improvements.
+
+    An improvement is a change of more than ``min_delta`` in the right
+    direction: :math:`v < \\text{best} - \\delta` (``min``) or
+    :math:`v > \\text{best} + \\delta` (``max``).
+    """
+
+    def __init__(self, monitor, mode, min_delta=0.0, initial_best=None):
+        self.monitor = monitor
+        self.direction = improvement_direction(monitor, mode)
+        self.min_delta = abs(min_delta)
+        self.initial_best = initial_best
+        self.best = self.starting_best()
+
+    def starting_best(self):
+        if self.initial_best is not None:
+            return self.initial_best
+        return math.inf if self.direction == "min" else -math.inf
+
+    def current(self, logs):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise KeyError(f"{type(self).__name__}: '{self.monitor}' is not in the logs; "
+                           f"available: {sorted(logs or {})}")
+        return value
+
+    def is_improvement(self, value, reference):
+        if self.direction == "min":
+            return value + self.min_delta < reference
+        return value - self.min_delta > reference
+
+
+class EarlyStopping(MonitorCallback):
+    """Stop training when ``monitor`` has not improved for ``patience`` epochs.
+
+    As in Keras: ``patience`` epochs without improvement stop training (never
+    after the first epoch); with ``restore_best_weights`` the model gets back
+    the weights of its best epoch when training ends; ``baseline`` must be
+    beaten for the wait to restart; no stopping before ``start_from_epoch``.
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta)
+        self.patience = patience
+        self.verbose = verbose
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = self.starting_best()
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch < self.start_from_epoch:
+            return
+        value = self.current(logs)
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
+        self.wait += 1
+        if self.is_improvement(value, self.best):
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self.is_improvement(value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(MonitorCallback):
+    """Save the model (or its weights) at the end of each epoch.
+
+    ``filepath`` may hold ``str.format`` fields filled with the epoch
+    (counting from 1) and the logs: ``"ckpt-{epoch:02d}-{val_loss:.3f}.nnlib"``.
+    As Keras insists on ``.keras`` and ``.weights.h5``, nnlib insists on its
+    own suffixes: ``.nnlib`` for a whole model (``model.save``) and
+    ``.weights.npz`` with ``save_weights_only=True`` (``model.save_weights``).
+
+    Args:
+        monitor, mode: the quantity that decides what "best" means.
+        save_best_only: save only when ``monitor`` improves (a path without
+            fields then always holds the best model so far).
+        save_weights_only: save the weights alone.
+        initial_value_threshold: a value the first save must beat.
+        verbose: 1 prints a line when the callback saves (or declines to).
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", initial_value_threshold=None):
+        filepath = os.fspath(filepath)
+        suffix = ".weights.npz" if save_weights_only else ".nnlib"
+        if not filepath.endswith(suffix):
+            raise ValueError(f"ModelCheckpoint: with save_weights_only={save_weights_only} "
+                             f"the filepath must end in {suffix!r}, got {filepath!r}")
+        super().__init__(monitor, mode, 0.0, initial_value_threshold)
+        self.filepath = filepath
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+
+    def on_train_begin(self, logs=None):
+        self.best = self.starting_best()
+
+    def file_path(self, epoch, logs):
+        """``filepath`` with its fields filled in."""
+        try:
+            return self.filepath.format(epoch=epoch + 1, **(logs or {}))
+        except KeyError as error:
+            raise KeyError(f"ModelCheckpoint: cannot fill in {self.filepath!r}: no {error} "
+                           f"in the logs {sorted(logs or {})}") from None
+
+    def on_epoch_end(self, epoch, logs=None):
+        path = self.file_path(epoch, logs)
+        if self.save_best_only:
+            value = (logs or {}).get(self.monitor)
+            if value is None:
+                warnings.warn(f"ModelCheckpoint: can save the best model only with "
+                              f"'{self.monitor}' in the logs; saving anyway", stacklevel=2)
+            elif not self.is_improvement(value, self.best):
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from "
+                          f"{self.best:.5f}")
+                return
+            elif self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                      f"{value:.5f}, saving model to {path}")
+            if value is not None:
+                self.best = value
+        elif self.verbose:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to ``schedule(epoch, lr)``
+    (``epoch`` counts from 0, ``lr`` is the current rate).
+
+    The rate used is added to the epoch's logs as ``learning_rate``.
+    """
+
+    def __init__(self, schedule, verbose=0):
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        rate = self.schedule(epoch, float(self.model.optimizer.learning_rate))
+        if not isinstance(rate, numbers.Real) or isinstance(rate, bool):
+            raise ValueError(f"LearningRateScheduler: the schedule must return a number, "
+                             f"got {rate!r}")
+        self.model.optimizer.learning_rate = float(rate)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                  f"{float(rate):.4g}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)

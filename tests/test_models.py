@@ -1,32 +1,14 @@
-"""Models: Sequential and its functional twin, building, summary, and the executor's
-backward pass (model-level gradient checks, shared layers, skip connections)."""
-import re
-
+"""Models: Sequential and its functional twin, building, and the executor's backward
+pass (model-level gradient checks, shared layers, skip connections).  The
+Functional API's structures (several inputs and outputs, nesting, feature
+extraction, freezing) are in test_models_functional.py."""
 import numpy as np
 import pytest
 
 from nnlib.backend import floatx_scope
-from nnlib.layers import Activation, Dense, Layer
+from nnlib.layers import Activation, Add, Dense
 from nnlib.models import Input, Model, Sequential
 from nnlib.testing import check_gradients
-
-
-class Add(Layer):
-    """A two-input merge for these tests: y = a + b, and dy flows to both."""
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def check_input_shape(self, shapes):
-        if len(shapes) != 2 or tuple(shapes[0])[1:] != tuple(shapes[1])[1:]:
-            raise self.error(f"expected two inputs of one shape, got {shapes}")
-
-    def forward(self, x, *, training=False):
-        a, b = x
-        return a + b, None
-
-    def backward(self, dy, cache, *, need_dx=True):
-        return [dy, dy], {}
 
 
 @pytest.fixture
@@ -109,40 +91,12 @@ def test_add_and_pop(rng):
         model.pop()
 
 
-def test_summary_lists_layers_shapes_and_counts():
-    model = Sequential([Input((4,)), Dense(8, activation="relu", name="hidden"),
-                        Dense(3, name="scores")], name="classifier")
-    lines = []
-    model.summary(print_fn=lines.append)
-    text = "\n".join(lines)
-    assert text.startswith('Model: "classifier"')
-    assert re.search(r"hidden \(Dense\)\s+│ \(None, 8\)\s+│\s+40 │", text)
-    assert re.search(r"scores \(Dense\)\s+│ \(None, 3\)\s+│\s+27 │", text)
-    assert " Total params: 67 (268.00 B)" in text
-    assert " Trainable params: 67 (268.00 B)" in text
-    assert " Non-trainable params: 0 (0.00 B)" in text
-
-
-def test_summary_of_an_unbuilt_model_and_of_frozen_layers(rng):
-    frozen = Dense(2, name="frozen", trainable=False)
-    model = Sequential([frozen], name="later")
-    lines = []
-    model.summary(print_fn=lines.append)
-    assert re.search(r"frozen \(Dense\)\s+│ \?\s+│\s+0 \(unbuilt\) │", lines[0])
-    model.predict(rng.normal(size=(1, 1000)))
-    lines = []
-    model.summary(print_fn=lines.append)
-    assert " Total params: 2,002 (7.82 KB)" in lines[0]
-    assert " Trainable params: 0 (0.00 B)" in lines[0]
-    assert " Non-trainable params: 2,002 (7.82 KB)" in lines[0]
-
-
 def test_functional_errors(rng):
     a, b = Input((3,)), Input((3,))
     with pytest.raises(ValueError, match="depend on inputs .* not in the model's inputs"):
         Model(a, Add()([a, b]))
     model = Model([a, b], Add()([a, b]))
-    with pytest.raises(ValueError, match="expected 2 inputs, got 1"):
+    with pytest.raises(ValueError, match=r"expected 2 inputs \[.*\], got 1"):
         model.predict(rng.normal(size=(2, 3)))
     with pytest.raises(TypeError, match="expected numeric input"):
         model([np.array([["x", "y", "z"]]), np.ones((1, 3))])
@@ -153,7 +107,7 @@ def test_a_model_can_be_called_on_arrays_and_nested(rng):
     x = Input((3,))
     outer = Model(x, Dense(1, name="head")(inner(x)))
     data = rng.normal(size=(4, 3))
-    np.testing.assert_allclose(outer(data), outer.layers[1](inner(data)), rtol=1e-6)
+    np.testing.assert_allclose(outer(data), outer.get_layer("head")(inner(data)), rtol=1e-6)
     assert list(outer.named_weights()) == ["inner/inner_dense/kernel", "inner/inner_dense/bias",
                                            "head/kernel", "head/bias"]
 
@@ -187,7 +141,9 @@ def test_shared_layer_on_two_inputs_gets_the_sum_of_its_gradients(rng):
         report = check_gradients(model, xa, xb)
     assert [row[0] for row in report.rows] == ["input_0", "input_1", "shared/kernel", "shared/bias"]
     assert report.max_relative_error < 1e-6, report
-    assert len(model.layers) == 2 and model.count_params() == 4 * 3 + 3
+    assert [type(layer).__name__ for layer in model.layers] == \
+        ["InputLayer", "InputLayer", "Dense", "Add"]  # Keras's order: by depth
+    assert model.count_params() == 4 * 3 + 3
 
     # The same sum, by hand: the layer's gradients on each input, added.
     dy = rng.normal(size=(5, 3))
@@ -251,3 +207,12 @@ def test_the_input_gradient_is_skipped_when_not_needed(rng):
                           f"{model.layers[2].name}/bias"}
     dx, _ = model.backward(np.ones((4, 1)), tape)
     assert dx.shape == (4, 2) and calls == [False, True]
+
+
+def test_the_reference_table_lists_both_ways_with_the_seed_wording():
+    import nnlib
+    rows = nnlib.table("model").rows
+    assert [row[:2] for row in rows] == [("Sequential", "Sequential"), ("Functional API", "Model")]
+    assert rows[0][3].startswith("For linear stacks of layers where each layer has exactly one")
+    assert "non-linear topology, shared layers, and even multiple inputs or outputs" in rows[1][3]
+    assert nnlib.registry.entry_for("model", "functional").cls is Model

@@ -89,12 +89,13 @@ def test_accuracy_is_resolved_from_the_shapes(data):
     x, y = data
     model = classifier()
     model.fit(x, y, epochs=1, verbose=0)
-    assert type(model.metrics[0]) is SparseCategoricalAccuracy
+    assert [type(m).__name__ for m in model.metrics] == ["Mean", "SparseCategoricalAccuracy"]
+    assert model.metrics_names == ["loss", "accuracy"]
 
     binary = Sequential([Input((3,)), Dense(1, activation="sigmoid")])
     binary.compile("sgd", "mse", metrics=["accuracy"])
     binary.fit(x, y[:, None].astype(float), epochs=1, verbose=0)
-    assert type(binary.metrics[0]) is BinaryAccuracy
+    assert type(binary.metrics[1]) is BinaryAccuracy
 
 
 def test_first_layer_is_told_no_input_gradient_is_needed(data):
@@ -162,7 +163,7 @@ def test_fit_and_evaluate_need_compile_and_matching_data(data):
     with pytest.raises(RuntimeError, match="Model 'raw': call compile"):
         model.fit(x, y, verbose=0)
     model.compile("sgd", MeanSquaredError())
-    with pytest.raises(ValueError, match="x has 10 samples but y has 9"):
+    with pytest.raises(ValueError, match="same number of samples, but x has 10, y has 9"):
         model.fit(x, y[:9], verbose=0)
 
 
@@ -189,3 +190,95 @@ def test_training_is_deterministic_given_the_seed():
     first, second = train_on_iris(seed=1, epochs=3), train_on_iris(seed=1, epochs=3)
     assert first["loss"] == second["loss"]
     assert train_on_iris(seed=2, epochs=3)["loss"] != first["loss"]
+
+
+# -- validation_split, batches, sample weights ----------------------------------------------
+
+def row_model():
+    """A model whose single input column is the sample's row number, so a spy on
+    the first layer's forward sees which rows each batch holds."""
+    model = Sequential([Input((1,)), Dense(1)])
+    model.compile(SGD(0.0), "mse")
+    seen = []
+    layer = model.layers[0]
+    original = layer.forward
+
+    def spy(x, *, training=False):
+        if training:
+            seen.append(sorted(int(v) for v in x[:, 0]))
+        return original(x, training=training)
+    layer.forward = spy
+    return model, seen
+
+
+def test_validation_split_takes_the_last_samples_before_shuffling():
+    model, seen = row_model()
+    x = np.arange(10.0)[:, None]
+    history = model.fit(x, np.zeros((10, 1)), validation_split=0.3, batch_size=3, epochs=2,
+                        shuffle=True, verbose=0)
+    assert sorted(r for batch in seen[:3] for r in batch) == list(range(7))
+    assert "val_loss" in history.history
+    expected = model.evaluate(x[7:], np.zeros((3, 1)), verbose=0)
+    assert history.history["val_loss"][-1] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="leaves no samples for training out of 1"):
+        model.fit(x[:1], np.zeros((1, 1)), validation_split=0.3, verbose=0)
+
+
+def test_shuffle_false_keeps_the_order_and_true_reshuffles_each_epoch():
+    model, seen = row_model()
+    x = np.arange(6.0)[:, None]
+    model.fit(x, np.zeros((6, 1)), batch_size=2, epochs=1, shuffle=False, verbose=0)
+    assert seen == [[0, 1], [2, 3], [4, 5]]
+    seen.clear()
+    set_random_seed(0)
+    model.fit(x, np.zeros((6, 1)), batch_size=2, epochs=2, shuffle=True, verbose=0)
+    assert seen[:3] != seen[3:] and seen[:3] != [[0, 1], [2, 3], [4, 5]]
+
+
+def test_sample_weights_weigh_the_loss(data):
+    x, y = data
+    model = classifier(metrics=())
+    weights = np.where(y == 1, 2.0, 0.0)
+    weighted = model.evaluate(x, y, sample_weight=weights, verbose=0)
+    per_sample = type(model.loss)(reduction="none")(y, model.predict(x))
+    assert weighted == pytest.approx(float(np.mean(per_sample * weights)), rel=1e-6)
+    with pytest.raises(ValueError, match="sample_weight has 3"):
+        model.evaluate(x, y, sample_weight=weights[:3], verbose=0)
+
+
+def test_train_on_batch_reports_the_loss_before_its_step(data):
+    x, y = data
+    model = classifier()
+    before = model.test_on_batch(x, y, return_dict=True)
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert logs == pytest.approx(before)
+    after = model.test_on_batch(x, y)
+    assert after[0] < before["loss"]
+    np.testing.assert_allclose(model.predict_on_batch(x), model.predict(x), rtol=1e-6)
+    assert model.optimizer.iterations == 1
+
+
+def test_a_callback_can_stop_training_in_the_middle_of_an_epoch(data):
+    class StopAfterTwoBatches(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                self.model.stop_training = True
+
+    model = classifier()
+    history = model.fit(*data, batch_size=2, epochs=5, callbacks=[StopAfterTwoBatches()],
+                        verbose=0)
+    assert history.epoch == [0] and model.optimizer.iterations == 2
+    assert model.history is history
+
+
+def test_initial_epoch_continues_the_count(data):
+    history = classifier().fit(*data, epochs=3, initial_epoch=1, verbose=0)
+    assert history.epoch == [1, 2]
+
+
+def test_data_may_be_given_by_input_and_output_names(data):
+    x, y = data
+    model = classifier()
+    input_name, output_name = model.input_names[0], model.output_names[0]
+    by_name = model.evaluate({input_name: x}, {output_name: y}, verbose=0)
+    assert by_name == model.evaluate(x, y, verbose=0)

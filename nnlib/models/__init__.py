@@ -1,5 +1,26 @@
-"""Models: Sequential stacks and functional graphs, with their training loop."""
+"""Models: Sequential stacks and functional graphs, with their training loop,
+summary, picture and files (``nnlib.saving``)."""
+from ..registry import register
 from .functional import Input, InputLayer, Model
+from .plot import plot_model
 from .sequential import Sequential
 
-__all__ = ["Input", "InputLayer", "Model", "Sequential"]
+# Registered here rather than on the classes, in the order of the author's table
+# (Sequential, then the Functional API): Sequential subclasses Model, so it is defined second.
+register("model", family="Sequential", aliases=("sequential",),
+         description="A plain stack of layers, each reading the previous one's output",
+         use_case="For linear stacks of layers where each layer has exactly one input tensor "
+                  "and one output tensor.")(Sequential)
+register("model", family="Functional API", aliases=("functional",),
+         description="A graph of layers from Input tensors to outputs, built by calling layers",
+         use_case="For more complex architectures, allows creation of models with non-linear "
+                  "topology, shared layers, and even multiple inputs or outputs.")(Model)
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    """The model saved by ``model.save`` (see ``nnlib.saving.load_model``)."""
+    from ..saving import load_model as load
+    return load(filepath, custom_objects, compile)
+
+
+__all__ = ["Input", "InputLayer", "Model", "Sequential", "load_model", "plot_model"]

@@ -2,43 +2,74 @@
 import numpy as np
 
 from ..graph import SymbolicTensor
-from .functional import Input, Model
+from ..layers.base import Layer
+from .functional import Input, InputLayer, Model, class_name, layer_from_config
 
 
 class Sequential(Model):
-    """A linear stack of layers; a functional model with one chain.
+    """A linear stack of layers: a functional model with one chain.
 
     Give the layers as a list or ``add`` them one by one.  Start with an
-    ``Input`` to build at once; otherwise the model builds when it first sees
-    data, from that data's shape.
+    ``Input`` to build at once, so that each ``add`` checks the new layer
+    against the shape it receives (and ``summary`` shows the shapes so far);
+    otherwise the model builds when it first sees data, from that data's
+    shape (or on ``build(input_shape)``).  ``layers`` lists the stack
+    without the input, as in Keras.
 
     >>> from nnlib.layers import Dense
     >>> model = Sequential([Input((4,)), Dense(8, activation="relu"), Dense(2)])
     >>> model.outputs[0].shape
     (None, 2)
+    >>> model.pop().units, model.outputs[0].shape
+    (2, (None, 8))
     """
 
-    def __init__(self, layers=None, name=None, **kwargs):
-        # Skip Model.__init__: the graph is wired by rebuild() once the input is known.
-        super(Model, self).__init__(name=name, **kwargs)
-        self.input_tensor = None
+    def __init__(self, layers=None, name=None, trainable=None, **kwargs):
+        # Not Model.__init__: the graph is wired once the input shape is known.
+        Layer.__init__(self, name=name, **kwargs)
         self.stack = []
-        self.built = False
+        self.input_tensor = None
         for layer in layers or []:
             self.add(layer)
+        if trainable is not None:
+            self.trainable = trainable
+
+    @property
+    def layers(self):
+        return list(self.stack)
+
+    def sublayers(self):
+        return getattr(self, "stack", [])
 
     def add(self, layer):
-        """Append a layer (or set the input with an ``Input`` tensor)."""
+        """Append a layer (or, first, set the input with an ``Input`` tensor).
+
+        Once the input is known, the layer is called on the current output
+        at once: a layer that cannot take that shape raises here, and the
+        model is left as it was.
+        """
+        if isinstance(layer, InputLayer):
+            layer = layer.output
         if isinstance(layer, SymbolicTensor):
             if self.stack or self.input_tensor is not None:
                 raise ValueError(f"Sequential '{self.name}': an Input must come first")
             self.input_tensor = layer
-        else:
+            self.rebuild()
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential '{self.name}': expected a layer, got {layer!r}")
+        if not self.built:
             self.stack.append(layer)
-        self.rebuild()
+            return
+        output = layer(self.outputs[0])
+        if not isinstance(output, SymbolicTensor):
+            raise ValueError(f"Sequential '{self.name}': each layer must have one output; "
+                             f"{type(layer).__name__} '{layer.name}' has {len(output)}")
+        self.stack.append(layer)
+        self.connect(self.input_tensor, output)
 
     def pop(self):
-        """Remove the last layer."""
+        """Remove the last layer and return it."""
         if not self.stack:
             raise ValueError(f"Sequential '{self.name}': there is no layer to pop")
         layer = self.stack.pop()
@@ -46,7 +77,7 @@ class Sequential(Model):
         return layer
 
     def rebuild(self):
-        """Wire the stack from the input, if the input shape is known."""
+        """Wire the whole stack from the input, if the input is known."""
         if self.input_tensor is None:
             return
         x = self.input_tensor
@@ -54,16 +85,35 @@ class Sequential(Model):
             x = layer(x)
         self.connect(self.input_tensor, x)
 
-    @property
-    def layers(self):
-        return list(self.stack)
+    def build(self, input_shape):
+        """Build from ``input_shape`` (with its batch axis), as on first data."""
+        shape = tuple(input_shape)[1:]
+        if self.built:
+            if self.inputs[0].shape[1:] != shape:
+                raise ValueError(f"Sequential '{self.name}' is built for inputs of shape "
+                                 f"{self.inputs[0].shape}, got {tuple(input_shape)}")
+            return
+        self.input_tensor = Input(shape, dtype=self.dtype)
+        self.rebuild()
 
     def prepare(self, x):
         if not self.built:
-            self.input_tensor = Input(np.shape(x)[1:], dtype=self.dtype)
-            self.rebuild()
+            self.build(np.shape(x))
         return super().prepare(x)
 
-    def build(self, input_shape):
-        self.input_tensor = Input(tuple(input_shape)[1:], dtype=self.dtype)
-        self.rebuild()
+    def get_config(self):
+        """The layers' configs in order, the first an ``InputLayer`` once built."""
+        layers = ([self.input_tensor.node.layer] if self.input_tensor is not None else []) \
+            + self.stack
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [{"class_name": class_name(layer), "config": layer.get_config()}
+                           for layer in layers]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = cls(name=config["name"])
+        for spec in config["layers"]:
+            model.add(layer_from_config(spec, custom_objects))
+        if not config.get("trainable", True):
+            model.trainable = False
+        return model

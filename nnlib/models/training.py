@@ -3,16 +3,27 @@
 One step is four visible calls, the same a learner writes by hand::
 
     y_pred, tape = model.forward(x, training=True)
-    loss, loss_cache = model.loss.forward(y, y_pred)
+    loss, loss_cache = model.loss.forward(y, y_pred, mask=tape.output_mask)
     _, grads = model.backward(model.loss.backward(1.0, loss_cache), tape, need_dx=False)
     model.optimizer.apply(grads, model.named_weights(trainable_only=True))
+
+``fit`` repeats it over shuffled mini-batches, keeps running means of the
+loss and the metrics (the logs), and calls the callbacks at the edges of
+epochs and batches, as Keras 3's ``fit`` does.  Data is one array, a list,
+or a dict keyed by input names (``x``) and output names (``y``).
 """
+import math
+
 import numpy as np
 
-from .. import losses, metrics, optimizers
-from ..callbacks import History
+from .. import metrics as metrics_module
+from .. import optimizers
+from ..callbacks import CallbackList, History
 from ..progress import ProgressBar
 from ..utils import generator
+from .compile_utils import OutputLosses, OutputMetrics, compile_loss, per_output
+
+DEFAULT_BATCH_SIZE = 32
 
 
 def batches(n, batch_size, order=None):
@@ -21,119 +32,277 @@ def batches(n, batch_size, order=None):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+def take(arrays, index):
+    """The rows ``index`` of every array (``None`` stays ``None``)."""
+    return [None if a is None else a[index] for a in arrays]
+
+
+def split_validation(arrays, validation_split):
+    """Keras's ``validation_split``: the *last* fraction of the samples, taken
+    before any shuffling, becomes the validation data.
+
+    ``arrays`` is a list of lists of arrays (x, y, sample weights); returns
+    ``(train, validation)`` in the same layout.
+    """
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+    n = len(arrays[0][0])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0:
+        raise ValueError(f"validation_split={validation_split} leaves no samples for "
+                         f"training out of {n}")
+    return ([take(group, slice(0, split_at)) for group in arrays],
+            [take(group, slice(split_at, n)) for group in arrays])
+
+
 class Trainer:
     """``compile``/``fit``/``evaluate``/``predict`` for a model with
-    ``forward``, ``backward`` and ``named_weights``."""
+    ``forward``, ``backward``, ``named_weights`` and its inputs' and outputs' names."""
 
-    def compile(self, optimizer, loss, metrics=None):
-        """Choose the optimizer, the loss and the metrics (names or instances)."""
+    compiled = False
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None):
+        """Choose the optimizer, the loss (one, or one per output), the weights of
+        the outputs' losses and the metrics; see ``compile_utils`` for the rules."""
+        names = self.compile_output_names()
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
-        self.metric_names = list(metrics or [])
-        self.metrics = None  # built from the first batch, when shapes are known
+        self.loss = compile_loss(loss, loss_weights, names)
+        per_output_losses = self.loss.losses if isinstance(self.loss, OutputLosses) \
+            else [self.loss]
+        self.compiled_metrics = OutputMetrics(metrics, names, per_output_losses)
+        self.compile_config = {"optimizer": optimizer, "loss": loss,
+                               "loss_weights": loss_weights, "metrics": metrics}
+        self.loss_tracker = metrics_module.Mean(name="loss")
+        with_loss = [name for name, loss_k in zip(names, per_output_losses) if loss_k]
+        self.output_loss_trackers = {  # as Keras: only when there are several losses
+            f"{name}_loss": metrics_module.Mean(name=f"{name}_loss")
+            for name in (with_loss if len(with_loss) > 1 else [])}
+        self.compiled = True
 
-    def build_metrics(self, y, y_pred):
-        if self.metrics is None:
-            self.metrics = [metrics.resolve_accuracy(y.shape, y_pred.shape, self.loss)
-                            if isinstance(m, str) and m.lower() in ("accuracy", "acc")
-                            else metrics.get(m) for m in self.metric_names]
+    def compile_output_names(self):
+        """The output names (before a Sequential is built: its last layer's name)."""
+        if self.built:
+            return self.output_names
+        return [self.layers[-1].name if self.layers else self.name]
 
     def require_compiled(self):
-        if getattr(self, "loss", None) is None:
-            raise RuntimeError(f"Model '{self.name}': call compile() before fit() or evaluate()")
+        if not self.compiled:
+            raise RuntimeError(f"Model '{self.name}': call compile() before training or "
+                               f"evaluating")
 
-    def train_step(self, x, y):
-        """One step of gradient descent; returns the batch loss and predictions."""
-        self.require_compiled()
-        y_pred, tape = self.forward(self.prepare(x), training=True)
-        loss, loss_cache = self.loss.forward(y, y_pred)
-        _, grads = self.backward(self.loss.backward(1.0, loss_cache), tape, need_dx=False)
-        self.optimizer.apply(grads, self.named_weights(trainable_only=True))
-        return float(loss), y_pred
+    # -- the logs ------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        """The running means and metrics behind the logs, in the logs' order."""
+        if not self.compiled:
+            return []
+        return [self.loss_tracker, *self.output_loss_trackers.values(),
+                *self.compiled_metrics.metrics]
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_data=None,
-            shuffle=True, callbacks=None):
-        """Train for ``epochs`` passes over ``(x, y)``; returns a ``History``."""
-        self.require_compiled()
-        x, y = self.check_data(x, y)
-        history = History()
-        callbacks = [history, *(callbacks or [])]
-        for callback in callbacks:
-            callback.set_model(self)
-            callback.on_train_begin()
-        n = len(y)
-        for epoch in range(epochs):
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            order = generator().permutation(n) if shuffle else None
-            steps = batches(n, batch_size, order)
-            bar = ProgressBar(len(steps)) if verbose else None
-            loss_mean = metrics.Mean()
-            for metric in self.metrics or []:
-                metric.reset_state()
-            for step, index in enumerate(steps, 1):
-                loss, y_pred = self.train_step(x[index], y[index])
-                loss_mean.update_state(loss, sample_weight=len(index))
-                self.build_metrics(y[index], y_pred)
-                for metric in self.metrics:
-                    metric.update_state(y[index], y_pred)
-                logs = self.logs(loss_mean)
-                if bar and step < len(steps):
-                    bar.update(step, logs)
-            if validation_data is not None:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0,
-                                    return_dict=True)
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            if bar:
-                bar.update(len(steps), logs)
-            for callback in callbacks:
-                callback.on_epoch_end(epoch, logs)
-        for callback in callbacks:
-            callback.on_train_end()
-        return history
+    @property
+    def metrics_names(self):
+        return list(self.logs())
 
-    def logs(self, loss_mean):
-        logs = {"loss": float(loss_mean.result())}
-        for metric in self.metrics or []:
-            logs[metric.name] = float(metric.result())
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def logs(self):
+        """``{"loss": ..., "{output}_loss": ..., metrics...}``: the running values."""
+        logs = {"loss": float(self.loss_tracker.result())}
+        logs.update({name: float(t.result()) for name, t in self.output_loss_trackers.items()})
+        logs.update(self.compiled_metrics.result())
         return logs
 
-    def evaluate(self, x, y, batch_size=32, verbose=1, return_dict=False):
-        """The loss (and metrics) over ``(x, y)``, in inference mode.
+    def update_logs(self, loss, loss_cache, y, y_pred, mask):
+        """Add one batch's loss, per-output losses and predictions to the logs."""
+        batch_size = len(next(a for a in y if a is not None))
+        self.loss_tracker.update_state(float(loss), sample_weight=batch_size)
+        for name, tracker in self.output_loss_trackers.items():
+            tracker.update_state(loss_cache.output_losses[name], sample_weight=batch_size)
+        masks = mask if isinstance(mask, list) else [mask] * len(self.outputs)
+        self.compiled_metrics.update_state(y, self.flatten_outputs(y_pred), masks)
 
-        Returns the loss alone when there are no metrics, else
-        ``[loss, *metrics]``, as Keras does (or a dict with ``return_dict``).
-        """
-        self.require_compiled()
-        x, y = self.check_data(x, y)
-        loss_mean = metrics.Mean()
-        for metric in self.metrics or []:
-            metric.reset_state()
-        steps = batches(len(y), batch_size)
-        bar = ProgressBar(len(steps)) if verbose else None
-        for step, index in enumerate(steps, 1):
-            y_pred, _ = self.forward(self.prepare(x[index]), training=False)
-            loss_mean.update_state(float(self.loss(y[index], y_pred)), sample_weight=len(index))
-            self.build_metrics(y[index], y_pred)
-            for metric in self.metrics:
-                metric.update_state(y[index], y_pred)
-            logs = self.logs(loss_mean)
-            if bar:
-                bar.update(step, logs)
+    def returned(self, logs, return_dict):
+        """Keras's return value: the dict, or its values (the loss alone if that is all)."""
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size=32):
-        """The model's outputs for ``x``, computed batch by batch in inference mode."""
-        x = np.asarray(x)
-        outputs = [self.forward(self.prepare(x[index]), training=False)[0]
-                   for index in batches(len(x), batch_size)]
-        return np.concatenate(outputs)
+    # -- data ------------------------------------------------------------------------------
+    def standardize(self, x, y=None, sample_weight=None):
+        """``(xs, ys, sample_weights)`` as lists of arrays lined up with the
+        inputs and outputs, every array with the same number of samples."""
+        if not self.built:
+            self.build(np.shape(x))
+        xs = [np.asarray(a) for a in self.flatten_inputs(x)]
+        named = [(f"x['{n}']" if len(xs) > 1 else "x", a) for n, a in zip(self.input_names, xs)]
+        ys = sws = [None] * len(self.outputs)
+        if y is not None:
+            if isinstance(y, dict):
+                y = {name: y.get(name) for name in self.output_names}
+            ys = [None if a is None else np.asarray(a) for a in self.flatten_outputs(y)]
+            named += [(f"y['{n}']" if len(ys) > 1 else "y", a)
+                      for n, a in zip(self.output_names, ys) if a is not None]
+        if sample_weight is not None:
+            # One array weighs every output; a dict (or a list of arrays, one per
+            # output) weighs each output on its own.
+            several = isinstance(sample_weight, dict) or (
+                len(self.outputs) > 1 and isinstance(sample_weight, (list, tuple))
+                and len(sample_weight) == len(self.outputs)
+                and all(w is None or np.ndim(w) >= 1 for w in sample_weight))
+            if several:
+                sws = [None if a is None else np.asarray(a)
+                       for a in per_output(sample_weight, self.output_names, "sample_weight",
+                                           broadcast=False)]
+                named += [(f"sample_weight['{n}']", a)
+                          for n, a in zip(self.output_names, sws) if a is not None]
+            else:
+                sws = [np.asarray(sample_weight)] * len(ys)
+                named.append(("sample_weight", sws[0]))
+        counts = {label: len(a) for label, a in named}
+        if len(set(counts.values())) > 1:
+            listed = ", ".join(f"{label} has {n}" for label, n in counts.items())
+            raise ValueError(f"Model '{self.name}': every array needs the same number of "
+                             f"samples, but {listed}")
+        return xs, ys, sws
 
-    def check_data(self, x, y):
-        x, y = np.asarray(x), np.asarray(y)
-        if len(x) != len(y):
-            raise ValueError(f"Model '{self.name}': x has {len(x)} samples but y has {len(y)}")
-        return x, y
+    def loss_targets(self, values):
+        """What the loss takes: the one array of a single-loss model, else the list."""
+        return values if isinstance(self.loss, OutputLosses) else values[0]
+
+    # -- one batch -------------------------------------------------------------------------
+    def train_step(self, x, y, sample_weight=None):
+        """One step of gradient descent on a batch (the four visible calls).
+
+        Returns the batch loss (before the step), the predictions, their
+        mask and the loss's cache.
+        """
+        self.require_compiled()
+        y_pred, tape = self.forward(self.prepare(x), training=True)
+        loss, loss_cache = self.loss.forward(y, y_pred, sample_weight=sample_weight,
+                                             mask=tape.output_mask)
+        _, grads = self.backward(self.loss.backward(1.0, loss_cache), tape, need_dx=False)
+        self.optimizer.apply(grads, self.named_weights(trainable_only=True))
+        return float(loss), y_pred, tape.output_mask, loss_cache
+
+    def test_step(self, x, y, sample_weight=None):
+        """The loss on a batch in inference mode: ``(loss, y_pred, mask, loss_cache)``."""
+        y_pred, tape = self.forward(self.prepare(x), training=False)
+        loss, loss_cache = self.loss.forward(y, y_pred, sample_weight=sample_weight,
+                                             mask=tape.output_mask)
+        return float(loss), y_pred, tape.output_mask, loss_cache
+
+    def run_batch(self, step, xs, ys, sws):
+        loss, y_pred, mask, cache = step(xs, self.loss_targets(ys), self.loss_targets(sws))
+        self.update_logs(loss, cache, ys, y_pred, mask)
+
+    def train_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        """One gradient step on exactly this batch; returns its logs (computed
+        before the step, as Keras does)."""
+        self.require_compiled()
+        self.reset_metrics()
+        self.run_batch(self.train_step, *self.standardize(x, y, sample_weight))
+        return self.returned(self.logs(), return_dict)
+
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        """The logs of one batch in inference mode."""
+        self.require_compiled()
+        self.reset_metrics()
+        self.run_batch(self.test_step, *self.standardize(x, y, sample_weight))
+        return self.returned(self.logs(), return_dict)
+
+    def predict_on_batch(self, x):
+        return self.forward(self.prepare(x), training=False)[0]
+
+    # -- whole data sets ---------------------------------------------------------------
+    def fit(self, x, y, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, sample_weight=None,
+            initial_epoch=0):
+        """Train for ``epochs`` passes over ``(x, y)``; returns a ``History``.
+
+        ``validation_split`` keeps the last fraction of the data aside (before
+        shuffling); ``validation_data`` is ``(x, y)`` or ``(x, y, sample_weight)``.
+        Each epoch's logs get ``val_`` entries from ``evaluate`` on it.  A
+        callback stops training by setting ``model.stop_training = True``.
+        """
+        self.require_compiled()
+        data = list(self.standardize(x, y, sample_weight))
+        if validation_split and validation_data is None:
+            data, validation_data = split_validation(data, validation_split)
+        elif validation_data is not None:
+            validation_data = self.standardize(*validation_data)
+        batch_size = batch_size or DEFAULT_BATCH_SIZE
+        history = History()
+        # History comes last, as in Keras, so it records what other callbacks add to the logs.
+        callbacks = CallbackList([*(callbacks or []), history], model=self)
+        self.stop_training = False
+        callbacks.on_train_begin()
+        n = len(data[0][0])
+        epoch_logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}")
+            steps = batches(n, batch_size, generator().permutation(n) if shuffle else None)
+            bar = ProgressBar(len(steps)) if verbose else None
+            for step, index in enumerate(steps):
+                callbacks.on_train_batch_begin(step)
+                self.run_batch(self.train_step, *(take(group, index) for group in data))
+                logs = self.logs()
+                callbacks.on_train_batch_end(step, logs)
+                if bar and step + 1 < len(steps):
+                    bar.update(step + 1, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = self.logs()
+            if validation_data is not None:
+                val = self.evaluate_arrays(*validation_data, batch_size=batch_size)
+                epoch_logs.update({f"val_{key}": value for key, value in val.items()})
+            if bar:
+                bar.update(len(steps), epoch_logs)
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callbacks.on_train_end(epoch_logs)
+        self.history = history
+        return history
+
+    def evaluate(self, x, y, batch_size=None, verbose=1, sample_weight=None, return_dict=False):
+        """The loss (and metrics) over ``(x, y)``, in inference mode.
+
+        Returns the loss alone when there is nothing else, else the list of
+        the logs' values, as Keras does (or the dict with ``return_dict``).
+        """
+        self.require_compiled()
+        logs = self.evaluate_arrays(*self.standardize(x, y, sample_weight), batch_size, verbose)
+        return self.returned(logs, return_dict)
+
+    def evaluate_arrays(self, xs, ys, sws, batch_size=None, verbose=0):
+        """``evaluate`` on data already lined up with the inputs and outputs; the logs."""
+        self.reset_metrics()
+        steps = batches(len(xs[0]), batch_size or DEFAULT_BATCH_SIZE)
+        bar = ProgressBar(len(steps)) if verbose else None
+        for step, index in enumerate(steps, 1):
+            self.run_batch(self.test_step, take(xs, index), take(ys, index), take(sws, index))
+            if bar:
+                bar.update(step, self.logs())
+        return self.logs()
+
+    def predict(self, x, batch_size=None, verbose=0):
+        """The model's outputs for ``x``, computed batch by batch in inference mode,
+        in the outputs' structure.  (Keras shows a progress bar by default; nnlib
+        only with ``verbose=1``.)"""
+        xs, _, _ = self.standardize(x)
+        steps = batches(len(xs[0]), batch_size or DEFAULT_BATCH_SIZE)
+        bar = ProgressBar(len(steps)) if verbose else None
+        parts = []
+        for step, index in enumerate(steps, 1):
+            y_pred = self.forward(self.prepare(take(xs, index)), training=False)[0]
+            parts.append(self.flatten_outputs(y_pred))
+            if bar:
+                bar.update(step, {})
+        outputs = [np.concatenate(chunks) for chunks in zip(*parts)]
+        return self.pack(outputs, self.output_kind, self.output_names)

@@ -1,0 +1,212 @@
+"""What ``compile`` makes of its arguments: a loss and metrics per output.
+
+Keras's rules (``keras/src/trainers/compile_utils.py``), for a model whose
+outputs are named (``model.output_names``):
+
+* ``loss`` is one loss for every output, a list with one per output, or a
+  dict keyed by output names (an output left out, or given ``None``, has no
+  loss and gets no gradient);
+* ``loss_weights`` (a list or dict likewise, or a number for one output)
+  weigh them: :math:`L = \\sum_k w_k L_k`, and the backward pass starts each
+  output from :math:`\\partial L/\\partial \\hat y_k = w_k\\, \\partial L_k/\\partial \\hat y_k`;
+* ``metrics`` is a list for a single output, or, for several, a list with an
+  entry per output or a dict keyed by output names (each entry one metric
+  or a list of them);
+* the logs: ``loss`` (the weighted total), then, when there are several
+  losses, ``{output}_loss`` for each (unweighted); metrics are logged by their
+  name for one output and as ``{output}_{metric}`` for several.
+
+Keras sorts its logs alphabetically; nnlib keeps them in this order (the
+loss first), which is also the order of ``evaluate``'s list.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import registry
+
+
+def per_output(spec, names, what, broadcast):
+    """``spec`` as a list with one entry per output named ``names``.
+
+    A dict is read by name (missing outputs get ``None``), a list must have
+    one entry per output; anything else is ``broadcast`` to every output, or
+    is an error.
+    """
+    if isinstance(spec, dict):
+        unknown = [key for key in spec if key not in names]
+        if unknown:
+            raise ValueError(f"{what}: no output named {unknown}; the outputs are {names}")
+        return [spec.get(name) for name in names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != len(names):
+            raise ValueError(f"{what}: expected one entry per output {names}, got "
+                             f"{len(spec)}: {list(spec)!r}")
+        return list(spec)
+    if broadcast or len(names) == 1:
+        return [spec] * len(names)
+    raise ValueError(f"{what}: with several outputs {names}, give a list with one entry "
+                     f"per output or a dict keyed by output names, got {spec!r}")
+
+
+def compile_loss(loss, loss_weights, names):
+    """The model's loss: the loss itself for one output without weights, else
+    an ``OutputLosses`` with the same ``forward``/``backward`` protocol."""
+    if loss is None:
+        raise ValueError("compile: give a loss (a name such as 'mse', a Loss, or one per output)")
+    given = per_output(loss, names, "loss", broadcast=True)
+    resolved = [None if item is None else losses_module.get(item) for item in given]
+    if all(item is None for item in resolved):
+        raise ValueError(f"compile: every output has None as its loss: {loss!r}")
+    weights = [1.0] * len(names) if loss_weights is None else \
+        [1.0 if w is None else float(w)
+         for w in per_output(loss_weights, names, "loss_weights", broadcast=False)]
+    if len(names) == 1 and loss_weights is None:
+        return resolved[0]
+    return OutputLosses(resolved, weights, names)
+
+
+OutputLossesCache = namedtuple("OutputLossesCache", ["caches", "output_losses"])
+
+
+class OutputLosses:
+    """The loss of a model with several outputs: :math:`L = \\sum_k w_k L_k(y_k, \\hat y_k)`.
+
+    It follows the protocol of a single loss, so a training loop reads the
+    same for one output or several::
+
+        value, cache = loss.forward(y_true, y_pred, sample_weight=None, mask=None)
+        d_pred = loss.backward(d_loss, cache)  # a list, one entry per output
+
+    ``y_true``, ``y_pred``, ``mask`` and ``sample_weight`` are lists (or dicts
+    keyed by output name); a single ``sample_weight`` array weighs every
+    output, as in Keras.  The cache's ``output_losses`` holds the unweighted
+    :math:`L_k` under their log names, ``{output}_loss``.
+    """
+
+    differentiable = True
+
+    def __init__(self, losses, weights, names):
+        self.losses = list(losses)
+        self.weights = list(weights)
+        self.names = list(names)
+
+    def flat(self, values, what):
+        if values is None or not isinstance(values, (list, tuple, dict)):
+            return [values] * len(self.names)
+        return per_output(values, self.names, what, broadcast=False)
+
+    def forward(self, y_true, y_pred, sample_weight=None, mask=None):
+        y_true, y_pred = self.flat(y_true, "y_true"), self.flat(y_pred, "y_pred")
+        sample_weights, masks = self.flat(sample_weight, "sample_weight"), self.flat(mask, "mask")
+        total, caches, output_losses = 0.0, [], {}
+        for loss, weight, name, yt, yp, sw, m in zip(self.losses, self.weights, self.names,
+                                                     y_true, y_pred, sample_weights, masks):
+            if loss is None:
+                caches.append(None)
+                continue
+            if yt is None:
+                raise ValueError(f"OutputLosses: no target (y) for output '{name}'")
+            value, cache = loss.forward(yt, yp, sample_weight=sw, mask=m)
+            caches.append(cache)
+            output_losses[f"{name}_loss"] = float(value)
+            total = total + weight * value
+        return np.asarray(total), OutputLossesCache(caches, output_losses)
+
+    def backward(self, d_loss, cache):
+        return [None if c is None else weight * loss.backward(d_loss, c)
+                for loss, weight, c in zip(self.losses, self.weights, cache.caches)]
+
+    def __call__(self, y_true, y_pred, sample_weight=None, mask=None):
+        return self.forward(y_true, y_pred, sample_weight, mask)[0]
+
+    def __repr__(self):
+        parts = ", ".join(f"{n}: {w:g} * {type(loss).__name__}"
+                          for n, w, loss in zip(self.names, self.weights, self.losses) if loss)
+        return f"OutputLosses({parts})"
+
+
+class LossMetric(metrics_module.MeanMetric):
+    """A loss used as a metric (``metrics=["mae"]``): the mean of its per-sample
+    values, as Keras wraps a loss function in a metric."""
+
+    def __init__(self, loss, name=None):
+        self.loss = type(loss)(**{**loss.get_config(), "reduction": "none"})
+        super().__init__(name or loss.name)
+
+    def score(self, y_true, y_pred):
+        return np.asarray(self.loss(y_true, y_pred), dtype=np.float64)
+
+
+def make_metric(identifier, y_true, y_pred, loss):
+    """A metric from a name or instance; ``"accuracy"`` is resolved from the
+    shapes (and the loss), and a string names the metric, as in Keras."""
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        metric = metrics_module.resolve_accuracy(np.shape(y_true), np.shape(y_pred), loss)
+    elif isinstance(identifier, str) and not _registered("metric", identifier) \
+            and _registered("loss", identifier):
+        metric = LossMetric(losses_module.get(identifier))
+    else:
+        metric = metrics_module.get(identifier)
+    if isinstance(identifier, str):
+        metric.name = identifier
+    return metric
+
+
+def _registered(kind, name):
+    try:
+        registry.entry_for(kind, name)
+    except ValueError:
+        return False
+    return True
+
+
+class OutputMetrics:
+    """The compiled metrics, per output, built from the first batch (whose
+    shapes decide what ``"accuracy"`` means)."""
+
+    def __init__(self, metrics, names, losses):
+        self.spec = metrics
+        self.names = list(names)
+        self.losses = losses
+        self.entries = None  # (output index, metric, log name), once built
+
+    def build(self, y_true, y_pred):
+        if not self.spec:
+            self.entries = []
+            return
+        if len(self.names) == 1:
+            spec = self.spec[self.names[0]] if isinstance(self.spec, dict) else self.spec
+            per = [spec]
+        else:
+            per = per_output(self.spec, self.names, "metrics", broadcast=False)
+        self.entries, seen = [], {}
+        for k, items in enumerate(per):
+            for identifier in ([] if items is None else
+                               items if isinstance(items, (list, tuple)) else [items]):
+                metric = make_metric(identifier, y_true[k], y_pred[k], self.losses[k])
+                name = metric.name if len(self.names) == 1 else f"{self.names[k]}_{metric.name}"
+                seen[name] = seen.get(name, 0) + 1
+                if seen[name] > 1:
+                    name = f"{name}_{seen[name] - 1}"
+                self.entries.append((k, metric, name))
+
+    @property
+    def metrics(self):
+        return [metric for _, metric, _ in self.entries or []]
+
+    def update_state(self, y_true, y_pred, masks):
+        """Add a batch (lists, one entry per output); masked positions weigh nothing."""
+        if self.entries is None:
+            self.build(y_true, y_pred)
+        for k, metric, _ in self.entries:
+            metric.update_state(y_true[k], y_pred[k], sample_weight=masks[k])
+
+    def reset_state(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def result(self):
+        return {name: float(metric.result()) for _, metric, name in self.entries or []}

@@ -1,0 +1,202 @@
+"""Callbacks: the order of the hooks, History, EarlyStopping, ModelCheckpoint,
+LearningRateScheduler and callbacks of one's own."""
+import os
+
+import numpy as np
+import pytest
+
+from nnlib import load_model
+from nnlib.callbacks import (Callback, EarlyStopping, History, LambdaCallback,
+                             LearningRateScheduler, ModelCheckpoint, improvement_direction)
+from nnlib.layers import Dense
+from nnlib.models import Input, Sequential
+from nnlib.optimizers import SGD
+from nnlib.utils import set_random_seed
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3))
+    return x, (x[:, 0] > 0).astype(int)
+
+
+def model(learning_rate=0.1):
+    set_random_seed(0)
+    net = Sequential([Input((3,)), Dense(4, activation="tanh"), Dense(2, activation="softmax")])
+    net.compile(SGD(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return net
+
+
+class Scripted(Callback):
+    """Feeds ``fit`` a scripted ``val_loss`` per epoch, so that stopping is predictable."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.values[epoch]
+
+
+def test_hooks_are_called_in_keras_order(data):
+    events = []
+    recorder = LambdaCallback(
+        on_train_begin=lambda logs=None: events.append("train_begin"),
+        on_epoch_begin=lambda epoch, logs=None: events.append(f"epoch_begin {epoch}"),
+        on_train_batch_begin=lambda batch, logs=None: events.append(f"batch_begin {batch}"),
+        on_train_batch_end=lambda batch, logs=None: events.append(f"batch_end {batch}"),
+        on_epoch_end=lambda epoch, logs=None: events.append(f"epoch_end {epoch} {sorted(logs)}"),
+        on_train_end=lambda logs=None: events.append("train_end"))
+    model().fit(*data, batch_size=8, epochs=2, validation_data=data, callbacks=[recorder],
+                verbose=0)
+    keys = "['accuracy', 'loss', 'val_accuracy', 'val_loss']"
+    epoch = ["batch_begin 0", "batch_end 0", "batch_begin 1", "batch_end 1"]
+    assert events == ["train_begin", "epoch_begin 0", *epoch, f"epoch_end 0 {keys}",
+                      "epoch_begin 1", *epoch, f"epoch_end 1 {keys}", "train_end"]
+    with pytest.raises(ValueError, match="unknown hooks"):
+        LambdaCallback(on_epoch_ending=print)
+
+
+def test_batch_logs_are_running_means(data):
+    seen = []
+    recorder = LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs["loss"]))
+    history = model().fit(*data, batch_size=4, epochs=1, callbacks=[recorder], verbose=0)
+    assert len(seen) == 4 and seen[-1] == pytest.approx(history.history["loss"][0])
+
+
+def test_a_callback_of_ones_own_sees_the_model(data):
+    class LossFloor(Callback):
+        """Stops once the training loss is below a floor."""
+
+        def __init__(self, floor):
+            self.floor = floor
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs["loss"] < self.floor:
+                self.model.stop_training = True
+
+    net = model(learning_rate=0.5)
+    history = net.fit(*data, epochs=200, callbacks=[LossFloor(0.3)], verbose=0)
+    assert history.history["loss"][-1] < 0.3 <= history.history["loss"][-2]
+    assert net.stop_training
+
+
+def test_history_records_each_epoch_and_restarts(data):
+    history = History()
+    net = model()
+    net.fit(*data, epochs=2, callbacks=[history], verbose=0)
+    assert history.epoch == [0, 1] and len(history.history["loss"]) == 2
+
+
+# -- EarlyStopping ----------------------------------------------------------------------------
+
+def test_early_stopping_waits_patience_epochs(data):
+    stopper = EarlyStopping(patience=2)
+    history = model().fit(*data, epochs=10, verbose=0,
+                          callbacks=[Scripted([1.0, 0.8, 0.9, 0.85, 0.7, 0.6]), stopper])
+    assert history.epoch == [0, 1, 2, 3] and stopper.stopped_epoch == 3
+    assert stopper.best == 0.8 and stopper.best_epoch == 1
+
+
+def test_min_delta_baseline_and_start_from_epoch(data):
+    small_steps = EarlyStopping(patience=1, min_delta=0.15)
+    history = model().fit(*data, epochs=10, verbose=0,
+                          callbacks=[Scripted([1.0, 0.9, 0.8, 0.7]), small_steps])
+    assert history.epoch == [0, 1]  # improvements of 0.1 do not count
+    # Improving without beating the baseline keeps counting the wait (Keras's rule), so
+    # the first epoch without improvement stops at once.
+    plain, baseline = EarlyStopping(patience=2), EarlyStopping(patience=2, baseline=0.5)
+    scripted = [1.0, 0.9, 0.8, 0.85, 0.9, 0.95]
+    history = model().fit(*data, epochs=6, verbose=0, callbacks=[Scripted(scripted), plain])
+    assert history.epoch == [0, 1, 2, 3, 4]
+    history = model().fit(*data, epochs=6, verbose=0, callbacks=[Scripted(scripted), baseline])
+    assert history.epoch == [0, 1, 2, 3]
+    late = EarlyStopping(patience=0, start_from_epoch=3)
+    history = model().fit(*data, epochs=10, verbose=0,
+                          callbacks=[Scripted([1.0, 2.0, 3.0, 4.0, 5.0]), late])
+    assert history.epoch == [0, 1, 2, 3, 4]
+
+
+def test_restore_best_weights_gives_back_the_best_epochs_weights(data):
+    snapshots = []
+    keep = LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.append(net.get_weights()))
+    net = model()
+    stopper = EarlyStopping(patience=2, restore_best_weights=True, verbose=1)
+    net.fit(*data, epochs=10, verbose=0, callbacks=[Scripted([1.0, 0.5, 0.7, 0.9]), stopper, keep])
+    assert stopper.best_epoch == 1 and len(snapshots) == 4
+    for restored, best in zip(net.get_weights(), snapshots[1]):
+        np.testing.assert_array_equal(restored, best)
+
+
+def test_early_stopping_names_a_missing_quantity(data):
+    with pytest.raises(KeyError, match=r"'val_loss' is not in the logs; available: "
+                                       r"\['accuracy', 'loss'\]"):
+        model().fit(*data, epochs=2, verbose=0, callbacks=[EarlyStopping()])
+
+
+def test_the_direction_comes_from_the_name():
+    assert improvement_direction("val_loss", "auto") == "min"
+    assert improvement_direction("digit_mean_absolute_error", "auto") == "min"
+    assert improvement_direction("val_mae", "auto") == "min"
+    assert improvement_direction("val_accuracy", "auto") == "max"
+    assert improvement_direction("val_accuracy", "min") == "min"
+    with pytest.raises(ValueError, match="cannot tell whether 'val_wobble'"):
+        improvement_direction("val_wobble", "auto")
+    with pytest.raises(ValueError, match="mode must be"):
+        improvement_direction("loss", "up")
+
+
+# -- ModelCheckpoint ---------------------------------------------------------------------------
+
+def test_checkpoint_path_is_filled_from_epoch_and_logs(data, tmp_path):
+    path = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.weights.npz")
+    checkpoint = ModelCheckpoint(path, save_weights_only=True)
+    net = model()
+    net.fit(*data, epochs=2, verbose=0, callbacks=[Scripted([0.5, 0.25]), checkpoint])
+    assert sorted(os.listdir(tmp_path)) == ["ckpt-01-0.50.weights.npz", "ckpt-02-0.25.weights.npz"]
+    fresh = model(learning_rate=0.1)
+    fresh.load_weights(tmp_path / "ckpt-02-0.25.weights.npz")
+    for a, b in zip(fresh.get_weights(), net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_save_best_only_keeps_the_best_whole_model(data, tmp_path, capsys):
+    snapshots = []
+    keep = LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.append(net.get_weights()))
+    path = tmp_path / "best.nnlib"
+    net = model()
+    checkpoint = ModelCheckpoint(path, save_best_only=True, verbose=1)
+    net.fit(*data, epochs=4, verbose=0,
+            callbacks=[Scripted([0.9, 0.4, 0.6, 0.5]), checkpoint, keep])
+    out = capsys.readouterr().out
+    assert "Epoch 2: val_loss improved from 0.90000 to 0.40000, saving model to" in out
+    assert "Epoch 3: val_loss did not improve from 0.40000" in out
+    best = load_model(path)
+    for a, b in zip(best.get_weights(), snapshots[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoint_suffixes_and_missing_fields(data, tmp_path):
+    with pytest.raises(ValueError, match=r"must end in '\.weights\.npz'"):
+        ModelCheckpoint(tmp_path / "w.npz", save_weights_only=True)
+    with pytest.raises(ValueError, match=r"must end in '\.nnlib'"):
+        ModelCheckpoint(tmp_path / "model.keras")
+    checkpoint = ModelCheckpoint(str(tmp_path / "{val_auc}.nnlib"))
+    with pytest.raises(KeyError, match="no 'val_auc' in the logs"):
+        model().fit(*data, epochs=1, verbose=0, callbacks=[checkpoint])
+
+
+# -- LearningRateScheduler -------------------------------------------------------------------
+
+def test_the_scheduler_sets_the_rate_each_epoch(data):
+    rates = []
+    spy = LambdaCallback(on_epoch_begin=lambda epoch, logs=None: rates.append(
+        net.optimizer.learning_rate))
+    net = model(learning_rate=0.1)
+    history = net.fit(*data, epochs=3, verbose=0,
+                      callbacks=[LearningRateScheduler(lambda epoch, lr: lr * 0.5), spy])
+    assert rates == pytest.approx([0.05, 0.025, 0.0125])
+    assert history.history["learning_rate"] == pytest.approx(rates)
+    with pytest.raises(ValueError, match="must return a number"):
+        model().fit(*data, epochs=1, verbose=0,
+                    callbacks=[LearningRateScheduler(lambda epoch, lr: "fast")])
