@@ -8,6 +8,9 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 # The offline check needs a built site: conftest.py leaves it out unless BOOK_HTML is set.
 OFFLINE_TEST := tests/test_book_offline.py
 BUILD_BOOK := $(BIN)/jupyter-book build -W -n --keep-going
+# One BLAS thread per process: tests run as two processes on two cores, and
+# oversubscribed BLAS threads made the notebooks' small products 5x slower.
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: assets book test lab notebooks clean
 
@@ -34,7 +37,7 @@ book: $(STAMP) _build/.assets
 # Unit tests, doctests and every notebook under nbval; then a full strict build (--all:
 # warnings of unchanged pages count too) and the check that the site is offline.
 test: $(STAMP) _build/.assets
-	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) tests nnlib chapters
+	$(ONE_THREAD) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) tests nnlib chapters
 	$(BUILD_BOOK) --all .
 	BOOK_HTML=_build/html $(BIN)/pytest $(OFFLINE_TEST)
 
@@ -46,11 +49,11 @@ lab: $(STAMP)
 # view), then make the result reproducible: stable widget ids, no timestamps, and a
 # strict nbval pass proving a second run gives the same outputs.
 notebooks: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(ONE_THREAD) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.store_widget_state=True \
 	    --ExecutePreprocessor.record_timing=False chapters/*.ipynb
 	$(BIN)/python tools/normalize_notebooks.py chapters/*.ipynb
-	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) chapters
+	$(ONE_THREAD) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) chapters
 
 clean:
 	rm -rf _build $(ASSETS) .pytest_cache .jupyter_cache

@@ -1,14 +1,10 @@
 """The explorers driven from Python, as a reader's slider drag drives them."""
-import matplotlib
+import numpy as np
+import pytest
+from sklearn.datasets import load_wine
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.datasets import load_wine  # noqa: E402
-
-from nnlib.widgets import decision_boundary_explorer  # noqa: E402
+from nnlib.widgets import decision_boundary_explorer
+from widget_testing import control
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +15,6 @@ def wine_2d():
     return ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32"), wine.target
 
 
-def control(widget, description):
-    return next(c for c in widget.children if getattr(c, "description", None) == description)
-
-
 def test_first_view_is_drawn(wine_2d):
     widget = decision_boundary_explorer(*wine_2d, epochs=30)
     result = widget.result
@@ -31,7 +23,6 @@ def test_first_view_is_drawn(wine_2d):
     assert result.grid_classes.shape == result.grid_x.shape
     assert set(np.unique(result.grid_classes)) == {0, 1, 2}
     assert result.figure.axes[0].get_title().startswith("8 hidden units")
-    plt.close("all")
 
 
 def test_hidden_units_slider_retrains_and_redraws(wine_2d):
@@ -45,7 +36,6 @@ def test_hidden_units_slider_retrains_and_redraws(wine_2d):
     assert after.figure.axes[0].get_title().startswith("1 hidden units")
     # One ReLU unit can only draw a less flexible boundary: the regions change.
     assert not np.array_equal(after.grid_classes, before.grid_classes)
-    plt.close("all")
 
 
 def test_learning_rate_slider_changes_training(wine_2d):
@@ -56,11 +46,9 @@ def test_learning_rate_slider_changes_training(wine_2d):
     assert slow.model.optimizer.learning_rate == pytest.approx(0.001)
     # A learning rate 100 times smaller leaves the loss far higher after the same epochs.
     assert slow.history["loss"][-1] > fast_loss + 0.2
-    plt.close("all")
 
 
 def test_explorer_is_deterministic(wine_2d):
     first = decision_boundary_explorer(*wine_2d, epochs=10).result
     second = decision_boundary_explorer(*wine_2d, epochs=10).result
     assert first.history == second.history
-    plt.close("all")

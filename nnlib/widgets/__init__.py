@@ -5,6 +5,16 @@ matplotlib (``pip install "nnlib-reference[widgets]"``).  Each explorer is a
 function that returns an ``ipywidgets.interactive``; its ``result`` holds the
 data behind the current figure, so tests can drive a control and check it.
 """
-from .decision_boundary import decision_boundary_explorer, train_classifier_2d
+from .activations import function_explorer, gradient_flow_explorer
+from .conv_explorer import conv_explorer
+from .decision_boundary import decision_boundary_explorer
+from .embedding_explorer import embedding_explorer
+from .losses import loss_explorer, neuron_race_explorer
+from .model_builder import model_builder_explorer
+from .optimizers import optimizer_race_explorer, schedule_explorer
+from .pooling_explorer import pooling_explorer
 
-__all__ = ["decision_boundary_explorer", "train_classifier_2d"]
+__all__ = ["conv_explorer", "decision_boundary_explorer", "embedding_explorer",
+           "function_explorer", "gradient_flow_explorer", "loss_explorer",
+           "model_builder_explorer", "neuron_race_explorer", "optimizer_race_explorer", "pooling_explorer",
+           "schedule_explorer"]
