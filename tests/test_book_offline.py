@@ -116,3 +116,21 @@ def test_widget_fonts_are_served_where_embed_amd_looks():
     fonts = SITE / "@jupyter-widgets/html-manager/dist"
     found = {p.suffix for p in fonts.glob("*")}
     assert {".woff2", ".woff", ".ttf", ".eot"} <= found, f"widget fonts missing in {fonts}"
+
+
+def test_in_page_links_have_targets():
+    """The reference tables link every entry to its section: each anchor exists."""
+    problems = []
+    for page in html_pages():
+        text = page.read_text(encoding="utf-8")
+        ids = set(re.findall(r'id="([^"]+)"', text))
+        problems += [f"{page.relative_to(SITE)}: #{anchor}"
+                     for anchor in sorted(set(re.findall(r'href="#([^"]+)"', text)) - ids)]
+    assert not problems, "no section for:\n" + "\n".join(problems)
+
+
+def test_every_chapter_shows_its_reference_table():
+    chapters = sorted((SITE / "chapters").glob("*.html"))
+    assert len(chapters) >= 6
+    for page in chapters:
+        assert 'class="nnlib-reference-table"' in page.read_text(encoding="utf-8"), page.name
