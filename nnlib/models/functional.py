@@ -333,13 +333,17 @@ class Model(Trainer, Layer):
         for tensor, array in zip(self.inputs, self.flatten_inputs(x)):
             array = as_float_array(array, tensor.dtype, f"Model '{self.name}'") \
                 if np.dtype(tensor.dtype).kind == "f" else self.as_ids(array, tensor)
-            expected = tensor.shape[1:]
-            if array.ndim != len(tensor.shape) or any(
-                    e is not None and e != g for e, g in zip(expected, array.shape[1:])):
-                raise ValueError(f"Model '{self.name}': input '{tensor.name}' expects shape "
-                                 f"{tensor.shape}, got {array.shape}")
+            self.check_input_shape_of(tensor, array.shape)
             prepared.append(array)
         return prepared[0] if len(prepared) == 1 else prepared
+
+    def check_input_shape_of(self, tensor, shape):
+        """Raise unless ``shape`` fits the input ``tensor`` (``None`` fits any size)."""
+        if len(shape) != len(tensor.shape) or any(
+                e is not None and g is not None and e != g
+                for e, g in zip(tensor.shape[1:], shape[1:])):
+            raise ValueError(f"Model '{self.name}': input '{tensor.name}' expects shape "
+                             f"{tensor.shape}, got {tuple(shape)}")
 
     def as_ids(self, array, tensor):
         """``array`` cast to an integer input's dtype; fractional values are an error."""
@@ -435,11 +439,7 @@ class Model(Trainer, Layer):
         """Record this model as one node of a larger graph (nesting)."""
         inputs = self.flatten_inputs(x)
         for tensor, given in zip(self.inputs, inputs):
-            if len(given.shape) != len(tensor.shape) or any(
-                    e is not None and g is not None and e != g
-                    for e, g in zip(tensor.shape[1:], given.shape[1:])):
-                raise ValueError(f"Model '{self.name}': input '{tensor.name}' expects shape "
-                                 f"{tensor.shape}, got {given.shape}")
+            self.check_input_shape_of(tensor, given.shape)
         outputs = [SymbolicTensor(t.shape, t.dtype) for t in self.outputs]
         Node(self, inputs, outputs)
         return self.pack(outputs, self.output_kind, self.output_names)
