@@ -49,6 +49,12 @@ def check_label_smoothing(loss, label_smoothing):
     return float(label_smoothing)
 
 
+def smooth_labels(y, smoothing, n_classes):
+    """:math:`y(1-s) + s/K`: the labels mixed with the uniform distribution over
+    :math:`K` classes (binary labels have :math:`K = 2`, so they move towards 1/2)."""
+    return y * (1 - smoothing) + smoothing / n_classes
+
+
 @register("loss", family="Cross-Entropy", aliases=("categorical_crossentropy",),
           description="Cross-entropy between one-hot (or soft) labels and predicted "
                       "class probabilities",
@@ -90,8 +96,7 @@ class CategoricalCrossentropy(Loss):
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)
         if self.label_smoothing:
-            n_classes = y_pred.shape[self.axis]
-            y_true = y_true * (1 - self.label_smoothing) + self.label_smoothing / n_classes
+            y_true = smooth_labels(y_true, self.label_smoothing, y_pred.shape[self.axis])
         return y_true, y_pred
 
     def per_sample(self, y_true, y_pred):
@@ -236,7 +241,7 @@ class BinaryCrossentropy(ElementwiseLoss):
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)
         if self.label_smoothing:
-            y_true = y_true * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
+            y_true = smooth_labels(y_true, self.label_smoothing, 2)
         return y_true, y_pred
 
     def function(self, y_true, y_pred):
