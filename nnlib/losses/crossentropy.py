@@ -2,7 +2,7 @@
 probabilities, with Keras's clipping, renormalisation, logits and label smoothing."""
 import numpy as np
 
-from ..activations import Sigmoid
+from ..activations import logistic
 from ..backend import as_float_array
 from ..registry import register
 from .base import EPSILON, ElementwiseLoss, Loss
@@ -55,11 +55,37 @@ def smooth_labels(y, smoothing, n_classes):
     return y * (1 - smoothing) + smoothing / n_classes
 
 
+class SmoothedLabels:
+    """What the binary and categorical cross-entropies share: ``from_logits``,
+    ``label_smoothing`` (applied to the labels in ``prepare``) and ``axis``.
+    A subclass says how many classes its labels are smoothed over."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
+        self.from_logits = from_logits
+        self.label_smoothing = check_label_smoothing(self, label_smoothing)
+        self.axis = axis
+
+    def n_classes(self, y_pred):
+        raise NotImplementedError
+
+    def prepare(self, y_true, y_pred):
+        y_true, y_pred = super().prepare(y_true, y_pred)
+        if self.label_smoothing:
+            y_true = smooth_labels(y_true, self.label_smoothing, self.n_classes(y_pred))
+        return y_true, y_pred
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
+
+
 @register("loss", family="Cross-Entropy", aliases=("categorical_crossentropy",),
           description="Cross-entropy between one-hot (or soft) labels and predicted "
                       "class probabilities",
           use_case="For classification, measures probability differences")
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(SmoothedLabels, Loss):
     """:math:`\\ell = -\\sum_i y_i \\log p_i` along ``axis``.
 
     ``y_true`` is one-hot (or a distribution).  With ``from_logits=True``
@@ -86,18 +112,8 @@ class CategoricalCrossentropy(Loss):
     0.6931
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
-        super().__init__(reduction=reduction, name=name, dtype=dtype)
-        self.from_logits = from_logits
-        self.label_smoothing = check_label_smoothing(self, label_smoothing)
-        self.axis = axis
-
-    def prepare(self, y_true, y_pred):
-        y_true, y_pred = super().prepare(y_true, y_pred)
-        if self.label_smoothing:
-            y_true = smooth_labels(y_true, self.label_smoothing, y_pred.shape[self.axis])
-        return y_true, y_pred
+    def n_classes(self, y_pred):
+        return y_pred.shape[self.axis]
 
     def per_sample(self, y_true, y_pred):
         return categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis)
@@ -108,10 +124,6 @@ class CategoricalCrossentropy(Loss):
     @classmethod
     def gradient_check_sample(cls, rng):
         return crossentropy_sample(cls, rng, sparse=False)
-
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 @register("loss", family="Cross-Entropy", aliases=("sparse_categorical_crossentropy",),
@@ -200,7 +212,7 @@ def crossentropy_sample(cls, rng, sparse):
           description="Cross-entropy of 0/1 labels against the probability of a 1",
           use_case="For binary and multi-label classification, measures probability "
                    "differences")
-class BinaryCrossentropy(ElementwiseLoss):
+class BinaryCrossentropy(SmoothedLabels, ElementwiseLoss):
     """Cross-entropy of each 0/1 label, averaged over ``axis`` (the last).
 
     With labels :math:`y \\in [0, 1]` and probabilities :math:`p`, clipped to
@@ -231,18 +243,8 @@ class BinaryCrossentropy(ElementwiseLoss):
     0.865
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
-        super().__init__(reduction=reduction, name=name, dtype=dtype)
-        self.from_logits = from_logits
-        self.label_smoothing = check_label_smoothing(self, label_smoothing)
-        self.axis = axis
-
-    def prepare(self, y_true, y_pred):
-        y_true, y_pred = super().prepare(y_true, y_pred)
-        if self.label_smoothing:
-            y_true = smooth_labels(y_true, self.label_smoothing, 2)
-        return y_true, y_pred
+    def n_classes(self, y_pred):
+        return 2  # a 0/1 label: smoothing moves it towards 1/2
 
     def function(self, y_true, y_pred):
         if self.from_logits:
@@ -253,7 +255,7 @@ class BinaryCrossentropy(ElementwiseLoss):
 
     def derivative(self, y_true, y_pred):
         if self.from_logits:
-            return Sigmoid().function(y_pred) - y_true
+            return logistic(y_pred) - y_true
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         inside = (y_pred >= EPSILON) & (y_pred <= 1 - EPSILON)
         return np.where(inside, (p - y_true) / (p * (1 - p)), 0)
@@ -262,7 +264,3 @@ class BinaryCrossentropy(ElementwiseLoss):
     def gradient_check_sample(cls, rng):
         y_true = rng.integers(0, 2, size=(5, 3)).astype(float)
         return cls(), (y_true, rng.uniform(0.05, 0.95, size=(5, 3)))
-
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
