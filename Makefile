@@ -10,7 +10,11 @@ OFFLINE_TEST := tests/test_book_offline.py
 BUILD_BOOK := $(BIN)/jupyter-book build -W -n --keep-going
 # One BLAS thread per process: tests run as two processes on two cores, and
 # oversubscribed BLAS threads made the notebooks' small products 5x slower.
-ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# The same kernels on every x86-64 machine: OpenBLAS and NumPy otherwise pick
+# their code by CPU (AVX-512 or not, Intel or AMD), and float32 sums that differ
+# in the last bit changed the stored outputs of trained models.
+DETERMINISTIC := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
 
 .PHONY: assets book test lab notebooks clean
 
@@ -37,7 +41,7 @@ book: $(STAMP) _build/.assets
 # Unit tests, doctests and every notebook under nbval; then a full strict build (--all:
 # warnings of unchanged pages count too) and the check that the site is offline.
 test: $(STAMP) _build/.assets
-	$(ONE_THREAD) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) tests nnlib chapters
+	$(DETERMINISTIC) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) tests nnlib chapters
 	$(BUILD_BOOK) --all .
 	BOOK_HTML=_build/html $(BIN)/pytest $(OFFLINE_TEST)
 
@@ -49,11 +53,11 @@ lab: $(STAMP)
 # view), then make the result reproducible: stable widget ids, no timestamps, and a
 # strict nbval pass proving a second run gives the same outputs.
 notebooks: $(STAMP)
-	$(ONE_THREAD) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(DETERMINISTIC) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.store_widget_state=True \
 	    --ExecutePreprocessor.record_timing=False chapters/*.ipynb
 	$(BIN)/python tools/normalize_notebooks.py chapters/*.ipynb
-	$(ONE_THREAD) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) chapters
+	$(DETERMINISTIC) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) chapters
 
 clean:
 	rm -rf _build $(ASSETS) .pytest_cache .jupyter_cache

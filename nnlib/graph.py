@@ -1,18 +1,27 @@
 """Symbolic tensors: what ``layer(Input(...))`` returns while a model is described.
 
 A ``SymbolicTensor`` holds a shape (``None`` for the batch axis) and the
-``Node`` that produced it; a ``Node`` records one call of a layer on some
-symbolic inputs.  Models walk these records to find their layers' order.
+``Node`` that produced it; a ``Node`` records one call of a layer whole, as
+Keras's ``node.arguments`` does: the positional input (one tensor or a list
+of them), the tensors given by keyword (``initial_state=[h, c]``,
+``mask=m``) and the outputs, one tensor each (a layer may return several).
+Models walk these records to find their layers' order.
+
+Structures (a tensor, or lists, tuples and dicts of them) are flattened and
+packed again by ``flatten`` and ``pack_as``; dicts in sorted key order, as
+Keras flattens them.
 """
 
 
 class SymbolicTensor:
-    """A placeholder for an array of ``shape`` that a model will compute."""
+    """A placeholder for an array of ``shape`` that a model will compute: output
+    number ``index`` of ``node``."""
 
-    def __init__(self, shape, dtype, node=None, name=None):
+    def __init__(self, shape, dtype, node=None, index=0, name=None):
         self.shape = tuple(shape)
         self.dtype = dtype
         self.node = node
+        self.index = index
         self.name = name
 
     @property
@@ -24,26 +33,66 @@ class SymbolicTensor:
 
 
 class Node:
-    """One call of ``layer`` on ``inputs`` (symbolic tensors) giving ``outputs``."""
+    """One call of ``layer``: ``layer(inputs, **keywords)`` gave ``outputs``.
 
-    def __init__(self, layer, inputs, outputs):
+    ``inputs`` is the positional argument (a tensor or a list of tensors),
+    ``keywords`` the tensor arguments given by name; ``tensors`` lists every
+    tensor the call reads, positional ones first.
+    """
+
+    def __init__(self, layer, inputs, outputs, keywords=None):
         self.layer = layer
-        self.inputs = list(inputs)
+        self.inputs = inputs
+        self.keywords = dict(keywords or {})
+        self.tensors = flatten([inputs, self.keywords])
         self.outputs = list(outputs)
-        for tensor in self.outputs:
-            tensor.node = self
+        for index, tensor in enumerate(self.outputs):
+            tensor.node, tensor.index = self, index
         layer.inbound_nodes.append(self)
 
     @property
     def parents(self):
-        return [t.node for t in self.inputs if t.node is not None]
+        return [t.node for t in self.tensors]
 
 
-def is_symbolic(x):
-    """True if ``x`` is a symbolic tensor or a list/tuple of them."""
-    if isinstance(x, (list, tuple)):
-        return any(isinstance(t, SymbolicTensor) for t in x)
-    return isinstance(x, SymbolicTensor)
+def flatten(structure):
+    """The leaves of nested lists, tuples and dicts, left to right (dicts by
+    sorted key); ``None`` counts as no leaf.
+
+    >>> flatten([1, {"b": 3, "a": 2}, None, (4,)])
+    [1, 2, 3, 4]
+    """
+    if structure is None:
+        return []
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def pack_as(structure, leaves):
+    """``leaves`` (as ``flatten`` lists them) arranged in the shape of ``structure``.
+
+    >>> pack_as([0, {"b": 0, "a": 0}, None], [1, 2, 3])
+    [1, {'a': 2, 'b': 3}, None]
+    """
+    leaves = iter(leaves)
+
+    def pack(item):
+        if item is None:
+            return None
+        if isinstance(item, dict):
+            return {key: pack(item[key]) for key in sorted(item)}
+        if isinstance(item, (list, tuple)):
+            return type(item)(pack(i) for i in item)
+        return next(leaves)
+    return pack(structure)
+
+
+def is_symbolic(structure):
+    """True if ``structure`` holds a symbolic tensor."""
+    return any(isinstance(t, SymbolicTensor) for t in flatten(structure))
 
 
 def topological_order(outputs):
@@ -61,3 +110,28 @@ def topological_order(outputs):
     for tensor in outputs:
         visit(tensor.node)
     return order
+
+
+def leaves_like(template, structure):
+    """The items of ``structure`` at the places of ``template``'s leaves, as a
+    flat list lined up with ``flatten(template)``; where ``structure`` holds
+    ``None`` (no gradient), ``None`` for every leaf below.
+
+    >>> leaves_like([1, [2, 3]], ["a", None])
+    ['a', None, None]
+    """
+    if template is None:
+        return []
+    if isinstance(template, dict):
+        structure = structure or {}
+        return [leaf for key in sorted(template)
+                for leaf in leaves_like(template[key], structure.get(key))]
+    if isinstance(template, (list, tuple)):
+        if structure is None:
+            structure = [None] * len(template)
+        if not isinstance(structure, (list, tuple)) or len(structure) != len(template):
+            raise ValueError(f"expected {len(template)} items in a list, got "
+                             f"{len(structure) if isinstance(structure, (list, tuple)) else 'one array'}")
+        return [leaf for item, part in zip(template, structure)
+                for leaf in leaves_like(item, part)]
+    return [structure]

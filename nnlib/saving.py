@@ -35,9 +35,9 @@ import zlib
 
 import numpy as np
 
-from .layers.base import deserialize, serialize
-from .models.functional import Model, class_name, layer_from_config
-from .registry import snake_case
+from .layers.base import deferred_initialization
+from .layers.deserialization import layer_from_config
+from .serialization import deserialize, serialize
 
 FORMAT = "nnlib.model"
 FORMAT_VERSION = 1
@@ -53,25 +53,22 @@ class ModelFileError(ValueError):
 
 
 def weight_keys(model):
-    """``{key: Weight}`` for every weight of ``model``, keyed by class and position."""
-    keys = {}
+    """``{key: Weight}`` for every weight of ``model``, keyed by class and position:
+    the groups of the weight tree (``Layer.walk_weights``), as Keras's files."""
+    _require_built(model)
+    return {"/".join(groups): weight for _, groups, weight, _ in model.walk_weights()}
 
-    def walk(container, prefix):
-        used = {}
-        for layer in container.layers:
-            base = snake_case(class_name(layer))
-            count = used[base] = used.get(base, -1) + 1
-            path = f"{prefix}layers/{base}" + (f"_{count}" if count else "")
-            if isinstance(layer, Model):
-                walk(layer, path + "/")
-            else:
-                keys.update({f"{path}/{w.name}": w for w in layer.weights})
 
+def _file_keys_by_path(model):
+    """``{weight path in named_weights(): file key}``, from the same walk."""
+    _require_built(model)
+    return {".".join(names): "/".join(groups) for names, groups, _, _ in model.walk_weights()}
+
+
+def _require_built(model):
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet: it has no weights to save "
                          f"or load; call it on data (or build it) first")
-    walk(model, "")
-    return keys
 
 
 def _check_suffix(filepath, suffix, what):
@@ -183,7 +180,7 @@ def save_model(model, filepath):
         except TypeError as error:
             warnings.warn(f"save: the compile arguments are not saved ({error}); compile the "
                           f"loaded model yourself", stacklevel=2)
-    config = {"class_name": class_name(model), "config": model.get_config(),
+    config = {"class_name": model.class_name(), "config": model.get_config(),
               "compile_config": compile_config}
     from . import __version__
     members = {"metadata.json": json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION,
@@ -192,7 +189,7 @@ def save_model(model, filepath):
                "model.weights.npz": _npz_bytes({FORMAT_KEY: np.array(WEIGHTS_FORMAT),
                                                 **{k: w.value for k, w in keys.items()}})}
     if compile_config is not None:
-        members["optimizer.npz"] = _npz_bytes(_optimizer_arrays(model, keys))
+        members["optimizer.npz"] = _npz_bytes(_optimizer_arrays(model))
 
     def write(file):
         with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -201,16 +198,14 @@ def save_model(model, filepath):
     _write_atomically(filepath, write)
 
 
-def _optimizer_arrays(model, keys):
+def _optimizer_arrays(model):
     """The optimizer's state with each weight's slots under its file key."""
-    key_of = {id(w): key for key, w in keys.items()}
-    by_path = model.named_weights()
+    key_of = _file_keys_by_path(model)
     state = model.optimizer.get_state()
     arrays = {"iterations": np.array(state["iterations"])}
     for path, slots in state["weights"].items():
-        weight = by_path.get(path)
-        if weight is not None:
-            arrays.update({f"{key_of[id(weight)]}/{slot}": a for slot, a in slots.items()})
+        if path in key_of:
+            arrays.update({f"{key_of[path]}/{slot}": a for slot, a in slots.items()})
     return arrays
 
 
@@ -221,7 +216,7 @@ def _optimizer_state(model, arrays, label):
     if "iterations" not in arrays:
         raise ModelFileError(f"{label}: the optimizer state has no 'iterations'")
     iterations = int(arrays.pop("iterations"))
-    path_of = {id(w): path for path, w in model.named_weights().items()}
+    path_of = {key: path for path, key in _file_keys_by_path(model).items()}
     by_key = weight_keys(model)
     state, problems = {}, []
     for name, array in arrays.items():
@@ -230,13 +225,13 @@ def _optimizer_state(model, arrays, label):
         if weight is None:
             problems.append(f"optimizer state for {key}, a weight the model does not have")
             continue
-        fresh = model.optimizer.init_state(weight.value)
+        fresh = model.optimizer.init_state(np.zeros(weight.shape, weight.dtype))
         if slot not in fresh or fresh[slot].shape != array.shape:
             problems.append(f"optimizer slot {name} has shape {array.shape}; "
                             f"{type(model.optimizer).__name__} expects slots "
                             f"{ {s: a.shape for s, a in fresh.items()} }")
             continue
-        state.setdefault(path_of[id(weight)], {})[slot] = array
+        state.setdefault(path_of[key], {})[slot] = array
     if problems:
         raise ModelFileError(f"{label}: the optimizer state does not match the model:\n  "
                              + "\n  ".join(problems))
@@ -281,7 +276,8 @@ def load_model(filepath, custom_objects=None, compile=True):
     label = f"'{filepath}'"
     _, config, weights, optimizer_arrays = _read_archive(filepath)
     try:
-        model = layer_from_config(config, custom_objects)
+        with deferred_initialization():  # no initial values drawn: the file's replace them
+            model = layer_from_config(config, custom_objects)
     except (KeyError, TypeError, ValueError, IndexError) as error:
         raise ModelFileError(f"{label}: config.json does not describe a model nnlib can "
                              f"build: {type(error).__name__}: {error}") from None

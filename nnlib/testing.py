@@ -21,6 +21,7 @@ forward pass, so stochastic layers (dropout) repeat their noise.
 import numpy as np
 
 from .activations import ActivationFunction
+from .graph import flatten, leaves_like, pack_as
 from .layers.base import Layer
 from .losses import Loss
 from .utils import set_random_seed
@@ -60,10 +61,9 @@ def relative_error(analytic, numeric):
 
 
 def numeric_gradient(evaluate, array, upstream, h):
-    """Central differences of :math:`\\sum y \\odot g` wrt each entry of ``array``.
-
-    ``evaluate()`` recomputes the output from ``array``, changed in place.
-    """
+    """Central differences of :math:`\\sum_k \\sum y_k \\odot g_k` wrt each entry of
+    ``array``; ``evaluate()`` recomputes the outputs (a list of arrays) from
+    ``array``, changed in place, and ``upstream`` holds a :math:`g_k` for each."""
     grad = np.zeros_like(array)
     for index in np.ndindex(array.shape):
         original = array[index]
@@ -72,7 +72,7 @@ def numeric_gradient(evaluate, array, upstream, h):
         array[index] = original - h
         minus = evaluate()
         array[index] = original
-        grad[index] = np.sum((plus - minus) * upstream) / (2 * h)
+        grad[index] = sum(np.sum((p - m) * g) for p, m, g in zip(plus, minus, upstream)) / (2 * h)
     return grad
 
 
@@ -83,46 +83,68 @@ def _require_float64(component, dtype):
                         f"or with dtype='float64'")
 
 
-def _problem(component, inputs, seed):
-    """Arrays to perturb, a function recomputing the output, and one giving
-    the analytic gradients (a dict like the arrays) for an upstream gradient."""
-    as64 = [np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a)
-            for a in inputs]
+def _problem(component, inputs, keywords, seed):
+    """Arrays to perturb, a function recomputing the outputs (a list), and one
+    giving the analytic gradients (a dict like the arrays) for the upstream
+    gradients (a list, one per output)."""
+    def as64(a):
+        return np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" \
+            else np.asarray(a)
 
     def seeded(run):
         def evaluate():
             set_random_seed(seed)
-            return np.array(run(), dtype=np.float64)  # a copy: the output may alias the input
+            return [np.array(y, dtype=np.float64) for y in run()]  # copies: outputs may alias
         return evaluate
 
     if isinstance(component, Layer):
         _require_float64(component, component.dtype)
-        x = component.prepare(as64[0] if len(as64) == 1 else as64)
+        given = [as64(a) for a in inputs]
+        prepared = component.prepare(given[0] if len(given) == 1 else given)
+        xs = prepared if isinstance(prepared, list) else [prepared]
         # Several inputs (a merge layer, a model with two inputs) are input_0, input_1...
-        names = ["input"] if len(as64) == 1 else [f"input_{i}" for i in range(len(as64))]
-        xs = [x] if len(as64) == 1 else x
+        names = ["input"] if len(xs) == 1 else [f"input_{i}" for i in range(len(xs))]
+        tensors = component.prepare_keywords(
+            {key: pack_as(value, [as64(a) for a in flatten(value)])
+             for key, value in keywords.items()})
+        keyword_names = {key: [key] if not isinstance(value, (list, tuple)) else
+                         [f"{key}_{i}" for i in range(len(value))]
+                         for key, value in tensors.items()}
         # Integer inputs (an Embedding's ids) have no gradient to check.
         arrays = {**{n: a for n, a in zip(names, xs) if a.dtype.kind == "f"},
+                  **{n: a for key, value in tensors.items()
+                     for n, a in zip(keyword_names[key], flatten(value)) if a.dtype.kind == "f"},
                   **{k: w.value for k, w in component.named_weights().items()}}
-        evaluate = seeded(lambda: component.forward(x, training=True)[0])
+
+        def run():
+            return flatten(component.run_forward(prepared, training=True, **tensors)[0])
 
         def analytic(upstream):
             set_random_seed(seed)
-            _, cache = component.forward(x, training=True)
-            dx, grads = component.backward(upstream, cache)
-            return {**dict(zip(names, [dx] if len(as64) == 1 else dx)), **grads}
-        return arrays, evaluate, analytic
+            outputs, cache, _ = component.run_forward(prepared, training=True, **tensors)
+            d_outputs = upstream if isinstance(outputs, (tuple, list, dict)) else upstream[0]
+            d_in, grads = component.backward(d_outputs, cache)
+            d_keywords = {}
+            if tensors:
+                d_keywords = {key: d_in.get(key) for key in tensors}
+                d_in = d_in.get("inputs")
+            found = dict(zip(names, d_in if len(xs) > 1 else [d_in]))
+            for key, value in tensors.items():
+                found.update(zip(keyword_names[key], leaves_like(value, d_keywords[key])))
+            return {**found, **grads}
+        return arrays, seeded(run), analytic
 
+    if keywords:
+        raise TypeError("check_gradients: tensors by keyword go to layers only")
     if isinstance(component, Loss):
         _require_float64(component, component.dtype)
-        y_true, y_pred = as64
+        y_true, y_pred = (as64(a) for a in inputs)
         arrays = {"y_pred": y_pred}
-        evaluate = seeded(lambda: component.forward(y_true, y_pred)[0])
 
         def analytic(upstream):
             _, cache = component.forward(y_true, y_pred)
-            return {"y_pred": component.backward(upstream, cache)}
-        return arrays, evaluate, analytic
+            return {"y_pred": component.backward(upstream[0], cache)}
+        return arrays, seeded(lambda: [component.forward(y_true, y_pred)[0]]), analytic
 
     if isinstance(component, ActivationFunction):
         activation = component
@@ -130,18 +152,20 @@ def _problem(component, inputs, seed):
                      lambda dy, x: activation.backward(dy, activation.forward(x)[1]))
     if isinstance(component, tuple) and len(component) == 2:
         forward, backward = component
-        x = as64[0]
-        return ({"input": x}, seeded(lambda: np.asarray(forward(x))),
-                lambda upstream: {"input": backward(upstream, x)})
+        x = as64(inputs[0])
+        return ({"input": x}, seeded(lambda: [np.asarray(forward(x))]),
+                lambda upstream: {"input": backward(upstream[0], x)})
     raise TypeError("check_gradients takes a Layer, a Loss, an activation, or a pair of "
                     f"functions (forward(x), backward(dy, x)); got {component!r}")
 
 
-def check_gradients(component, *inputs, tolerance=1e-6, h=1e-5, seed=0):
+def check_gradients(component, *inputs, tolerance=1e-6, h=1e-5, seed=0, **keywords):
     """Check ``component``'s backward pass on ``inputs``; returns a ``GradientReport``.
 
     A layer or model with several inputs takes them as separate arguments,
-    reported as ``input_0``, ``input_1``...
+    reported as ``input_0``, ``input_1``...; a layer's tensors by keyword
+    (``initial_state=[h, c]``) are checked too, as ``initial_state_0``...
+    Several outputs each get their own random upstream gradient.
 
     >>> from nnlib.activations import Tanh
     >>> check_gradients(Tanh(), np.linspace(-2, 2, 5)).passed
@@ -149,9 +173,9 @@ def check_gradients(component, *inputs, tolerance=1e-6, h=1e-5, seed=0):
     >>> check_gradients((np.square, lambda dy, x: dy * 3 * x), np.ones(3)).passed
     False
     """
-    arrays, evaluate, analytic = _problem(component, inputs, seed)
-    output = evaluate()
-    upstream = np.random.default_rng(seed).normal(size=np.shape(output))
+    arrays, evaluate, analytic = _problem(component, inputs, keywords, seed)
+    rng = np.random.default_rng(seed)
+    upstream = [rng.normal(size=np.shape(y)) for y in evaluate()]
     analytic_grads = analytic(upstream)
     rows = []
     for name, array in arrays.items():

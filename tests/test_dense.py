@@ -31,7 +31,8 @@ def test_weights_are_kernel_then_bias(rng):
     layer(rng.normal(size=(2, 4)))
     assert layer.built
     assert [w.name for w in layer.weights] == ["kernel", "bias"]
-    assert [w.path for w in layer.weights] == ["order_check/kernel", "order_check/bias"]
+    assert list(layer.named_weights()) == ["kernel", "bias"]
+    assert all(w.layer is layer for w in layer.weights)
     assert [w.shape for w in layer.get_weights()] == [(4, 3), (3,)]
     assert layer.count_params() == 4 * 3 + 3
     np.testing.assert_array_equal(layer.bias.value, np.zeros(3))
@@ -113,7 +114,8 @@ def test_non_numeric_input_is_rejected(bad):
 def test_set_weights_checks_count_and_shapes(rng):
     layer = Dense(3, name="weights_check")
     layer(np.ones((1, 4)))
-    with pytest.raises(ValueError, match="Dense 'weights_check': expected 2 weights, got 1"):
+    with pytest.raises(ValueError, match=re.escape(
+            "Dense 'weights_check': expected 2 weights ['kernel', 'bias'], got 1")):
         layer.set_weights([np.zeros((4, 3))])
     with pytest.raises(ValueError, match=re.escape(
             "Dense 'weights_check': weight 'bias' expects shape (3,), got (4,)")):
@@ -142,7 +144,7 @@ def test_weight_assign_checks_the_shape():
     layer = Dense(2, name="assign_check")
     layer(np.ones((1, 3)))
     with pytest.raises(ValueError, match=re.escape(
-            "weight 'assign_check/kernel': expected shape (3, 2), got (2, 3)")):
+            "weight 'kernel' of Dense 'assign_check': expected shape (3, 2), got (2, 3)")):
         layer.kernel.assign(np.zeros((2, 3)))
     assert isinstance(layer.kernel, Weight)
     assert np.asarray(layer.kernel).shape == (3, 2)

@@ -43,7 +43,7 @@ def test_sequential_equals_its_functional_twin(rng):
 
 def test_weights_are_listed_by_path_in_layer_order():
     model = Sequential([Input((2,)), Dense(3, name="hidden"), Dense(1, use_bias=False, name="out")])
-    assert list(model.named_weights()) == ["hidden/kernel", "hidden/bias", "out/kernel"]
+    assert list(model.named_weights()) == ["hidden.kernel", "hidden.bias", "out.kernel"]
     assert [w.shape for w in model.get_weights()] == [(2, 3), (3,), (3, 1)]
     assert model.get_layer("out").units == 1
     with pytest.raises(ValueError, match=r"no layer named 'nope'; layers: \['hidden', 'out'\]"):
@@ -96,7 +96,7 @@ def test_functional_errors(rng):
     with pytest.raises(ValueError, match="depend on inputs .* not in the model's inputs"):
         Model(a, Add()([a, b]))
     model = Model([a, b], Add()([a, b]))
-    with pytest.raises(ValueError, match=r"expected 2 inputs \[.*\], got 1"):
+    with pytest.raises(ValueError, match=r"expected 2 inputs \[.*\], got one array"):
         model.predict(rng.normal(size=(2, 3)))
     with pytest.raises(TypeError, match="expected numeric input"):
         model([np.array([["x", "y", "z"]]), np.ones((1, 3))])
@@ -108,8 +108,8 @@ def test_a_model_can_be_called_on_arrays_and_nested(rng):
     outer = Model(x, Dense(1, name="head")(inner(x)))
     data = rng.normal(size=(4, 3))
     np.testing.assert_allclose(outer(data), outer.get_layer("head")(inner(data)), rtol=1e-6)
-    assert list(outer.named_weights()) == ["inner/inner_dense/kernel", "inner/inner_dense/bias",
-                                           "head/kernel", "head/bias"]
+    assert list(outer.named_weights()) == ["inner.inner_dense.kernel", "inner.inner_dense.bias",
+                                           "head.kernel", "head.bias"]
 
 
 # -- the backward pass, checked against central differences ----------------------------
@@ -139,7 +139,7 @@ def test_shared_layer_on_two_inputs_gets_the_sum_of_its_gradients(rng):
         model = Model([a, b], Add()([shared(a), shared(b)]))
         xa, xb = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
         report = check_gradients(model, xa, xb)
-    assert [row[0] for row in report.rows] == ["input_0", "input_1", "shared/kernel", "shared/bias"]
+    assert [row[0] for row in report.rows] == ["input_0", "input_1", "shared.kernel", "shared.bias"]
     assert report.max_relative_error < 1e-6, report
     assert [type(layer).__name__ for layer in model.layers] == \
         ["InputLayer", "InputLayer", "Dense", "Add"]  # Keras's order: by depth
@@ -155,8 +155,8 @@ def test_shared_layer_on_two_inputs_gets_the_sum_of_its_gradients(rng):
         _, g = shared.backward(dy, cache)
         for key, value in g.items():
             by_hand[key] = by_hand.get(key, 0) + value
-    np.testing.assert_allclose(grads["shared/kernel"], by_hand["kernel"])
-    np.testing.assert_allclose(grads["shared/bias"], by_hand["bias"])
+    np.testing.assert_allclose(grads["shared.kernel"], by_hand["kernel"])
+    np.testing.assert_allclose(grads["shared.bias"], by_hand["bias"])
 
 
 def test_a_layer_applied_twice_in_a_chain(rng):
@@ -165,7 +165,7 @@ def test_a_layer_applied_twice_in_a_chain(rng):
         x = Input((4,))
         model = Model(x, square(square(x)))
         report = check_gradients(model, rng.normal(size=(3, 4)))
-    assert [row[0] for row in report.rows] == ["input", "twice/kernel", "twice/bias"]
+    assert [row[0] for row in report.rows] == ["input", "twice.kernel", "twice.bias"]
     assert report.max_relative_error < 1e-6, report
 
 
@@ -185,8 +185,8 @@ def test_frozen_layers_get_no_gradients_but_pass_them_on(rng):
         model = Sequential([Input((3,)), first, frozen])
     _, tape = model.forward(model.prepare(rng.normal(size=(2, 3))))
     _, grads = model.backward(np.ones((2, 2)), tape, need_dx=False)
-    assert set(grads) == {"learns/kernel", "learns/bias"}
-    assert list(model.named_weights(trainable_only=True)) == ["learns/kernel", "learns/bias"]
+    assert set(grads) == {"learns.kernel", "learns.bias"}
+    assert list(model.named_weights(trainable_only=True)) == ["learns.kernel", "learns.bias"]
 
 
 def test_the_input_gradient_is_skipped_when_not_needed(rng):
@@ -203,8 +203,8 @@ def test_the_input_gradient_is_skipped_when_not_needed(rng):
     _, tape = model.forward(model.prepare(rng.normal(size=(4, 2))))
     dx, grads = model.backward(np.ones((4, 1)), tape, need_dx=False)
     assert dx is None and calls == [False]
-    assert set(grads) == {"first/kernel", "first/bias", f"{model.layers[2].name}/kernel",
-                          f"{model.layers[2].name}/bias"}
+    assert set(grads) == {"first.kernel", "first.bias", f"{model.layers[2].name}.kernel",
+                          f"{model.layers[2].name}.bias"}
     dx, _ = model.backward(np.ones((4, 1)), tape)
     assert dx.shape == (4, 2) and calls == [False, True]
 

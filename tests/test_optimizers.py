@@ -226,8 +226,8 @@ def test_a_model_keys_its_state_by_weight_path():
     model.compile(optimizer=Adam(0.01), loss="mse")
     model.fit(np.ones((8, 3)), np.zeros((8, 1)), epochs=1, batch_size=8, verbose=0)
     state = model.optimizer.state
-    assert set(state) == {"hidden/kernel", "hidden/bias", "out/kernel", "out/bias"}
-    assert state["hidden/kernel"]["m"].shape == (3, 4)
+    assert set(state) == {"hidden.kernel", "hidden.bias", "out.kernel", "out.bias"}
+    assert state["hidden.kernel"]["m"].shape == (3, 4)
     assert model.optimizer.iterations == 1
 
 
@@ -240,8 +240,8 @@ def train(optimizer, weights, steps, seed):
 
 
 def fresh_weights():
-    return {"dense/kernel": Weight("kernel", np.ones((3, 2)), layer=None),
-            "dense/bias": Weight("bias", np.zeros(2), layer=None)}
+    return {"dense.kernel": Weight("kernel", np.ones((3, 2)), layer=None),
+            "dense.bias": Weight("bias", np.zeros(2), layer=None)}
 
 
 @pytest.mark.parametrize("name", OPTIMIZER_NAMES)
@@ -252,7 +252,7 @@ def test_state_round_trip_continues_exactly(name):
     train(original, weights, 5, seed=0)
     saved = original.get_state()
     assert saved["iterations"] == 5
-    assert set(saved["weights"]) == {"dense/kernel", "dense/bias"}
+    assert set(saved["weights"]) == {"dense.kernel", "dense.bias"}
     assert all(isinstance(a, np.ndarray) for slots in saved["weights"].values()
                for a in slots.values())
 
@@ -276,15 +276,15 @@ def test_get_state_returns_copies():
     weights = fresh_weights()
     train(optimizer, weights, 1, seed=0)
     saved = optimizer.get_state()
-    saved["weights"]["dense/bias"]["m"][:] = 99.0
-    assert not np.any(optimizer.state["dense/bias"]["m"] == 99.0)
+    saved["weights"]["dense.bias"]["m"][:] = 99.0
+    assert not np.any(optimizer.state["dense.bias"]["m"] == 99.0)
 
 
 def test_set_state_checks_shapes_at_the_next_step():
     optimizer = Adam()
     optimizer.set_state({"iterations": 3,
-                         "weights": {"dense/bias": {"m": np.zeros(5), "v": np.zeros(5)}}})
-    with pytest.raises(ValueError, match=r"Adam: state of 'dense/bias' has slots .*\(5,\).*"
+                         "weights": {"dense.bias": {"m": np.zeros(5), "v": np.zeros(5)}}})
+    with pytest.raises(ValueError, match=r"Adam: state of 'dense.bias' has slots .*\(5,\).*"
                                          r"expected .*\(2,\).* for weight shape \(2,\)"):
         train(optimizer, fresh_weights(), 1, seed=0)
 
@@ -292,7 +292,7 @@ def test_set_state_checks_shapes_at_the_next_step():
 def test_an_optimizer_refuses_another_weight_under_a_known_key():
     optimizer = SGD(momentum=0.9)
     train(optimizer, fresh_weights(), 1, seed=0)
-    with pytest.raises(ValueError, match="'dense/kernel' is not the weight this optimizer"):
+    with pytest.raises(ValueError, match="'dense.kernel' is not the weight this optimizer"):
         train(optimizer, fresh_weights(), 1, seed=0)
 
 

@@ -171,7 +171,7 @@ def test_gradient_norms_match_the_model_backward_pass(digits):
     y_pred, tape = model.forward(x, training=True)
     _, cache = model.loss.forward(y, y_pred)
     _, grads = model.backward(model.loss.backward(1.0, cache), tape)
-    expected = [np.linalg.norm(grads[f"{layer.name}/kernel"]) for layer in model.layers]
+    expected = [np.linalg.norm(grads[f"{layer.name}.kernel"]) for layer in model.layers]
     np.testing.assert_allclose(norms, expected)
 
 

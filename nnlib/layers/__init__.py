@@ -1,7 +1,6 @@
 """Layers: the building blocks of models (see ``nnlib.layers.base`` for the protocol)."""
-from .base import Layer, Weight
-# Families in the order of the author's table (Dense, convolutional, pooling,
-# embedding), then the rest: the registry lists families in registration order.
+from .base import Effects, Layer, Weight
+from .input_layer import Input, InputLayer
 from .dense import Dense
 from .conv import Conv1D, Conv2D
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
@@ -14,7 +13,7 @@ from .prelu import PReLU
 from .merging import Add, Average, Concatenate, Maximum, Multiply, Subtract
 
 __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D",
-           "Concatenate", "Conv1D", "Conv2D", "Dense", "ELU", "Embedding", "Flatten",
+           "Concatenate", "Conv1D", "Conv2D", "Dense", "ELU", "Effects", "Embedding", "Flatten",
            "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D", "Layer", "LeakyReLU", "MaxPooling1D", "MaxPooling2D",
+           "GlobalMaxPooling2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPooling1D", "MaxPooling2D",
            "Maximum", "Multiply", "PReLU", "ReLU", "Reshape", "Softmax", "Subtract", "Weight"]

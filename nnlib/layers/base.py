@@ -1,29 +1,46 @@
 """The layer protocol every nnlib layer follows.
 
-A layer is a function with weights.  Subclasses write four methods:
+A layer is a function with weights.  Subclasses write these methods:
 
 ``build(input_shape)``
-    create the weights with ``add_weight`` (in Keras's order) once the input
-    shape is known;
-``forward(x, *, training) -> (y, cache)``
-    compute the output and keep what the backward pass needs;
-``backward(dy, cache, *, need_dx=True) -> (dx, weight_grads)``
+    create the weights with ``add_weight`` once the input shape is known;
+``forward(inputs, *, training) -> (outputs, cache)``
+    compute the output(s) and keep what the backward pass needs;
+``backward(d_outputs, cache, *, need_dx=True) -> (d_inputs, weight_grads)``
     given :math:`\\partial L/\\partial y`, return :math:`\\partial L/\\partial x`
     (or ``None`` when ``need_dx`` is false: nothing upstream learns) and a
-    dict of :math:`\\partial L/\\partial W` keyed by weight name;
-``check_input_shape(shape)`` (optional)
-    raise a clear error for an input the layer cannot take.
+    dict of :math:`\\partial L/\\partial W` keyed by the weights' names
+    (their paths in ``named_weights()``);
+``compute_output_shape(input_shape)`` and ``check_input_shape(shape)`` (optional)
+    the output shape by formula, and a clear error for an input the layer
+    cannot take.
 
 ``forward`` and ``backward`` never write to ``self``: the cache belongs to the
 call, so a layer used twice in one model keeps two caches.
 
-Configuration.  ``get_config()`` returns the arguments that rebuild the layer,
-``type(layer).from_config(config)``, as plain JSON values: it reads each
-argument of ``__init__`` back from the attribute of the same name (so a
-layer stores its arguments under their own names), and writes activations,
-initializers and other registered components as names or
-``{"kind", "class_name", "config"}`` records (``serialize``).  A layer whose
-attributes differ from its arguments overrides ``get_config``.
+Several inputs, several outputs, tensors by keyword.  ``inputs`` is one
+array or a list of them (a merge layer).  A layer with several outputs
+returns a tuple from ``forward`` (and a list of shapes from
+``compute_output_shape``); its ``backward`` receives a list with a gradient
+per output, zeros for an output nothing used.  Other tensors come by keyword
+(``forward(x, *, training, initial_state=None)``): ``layer(x,
+initial_state=[h, c])`` passes them, a model's graph records them, and
+``backward`` then returns a dict ``{"inputs": dx, "initial_state": [dh, dc]}``
+with a gradient for each.
+
+Updates and added losses.  A forward pass that has more to say returns
+``(outputs, cache, Effects(updates, losses))``: ``updates`` maps
+non-trainable weights to their new values (batch normalization's moving
+statistics), ``losses`` lists scalars added to the training loss (the layer's
+``backward`` adds their gradients to what it returns).  The forward pass only
+hands them back; the training step applies the updates after the optimizer
+step, and an eager ``layer(x, training=True)`` applies them at once, as
+Keras does.  A weight's ``regularizer`` adds its penalty the same way.
+
+Weights form a tree.  A layer may hold other layers (``children()``); its
+``named_weights()`` lists its own weights, then its children's under their
+names, with dotted paths (``forward_lstm.kernel``), and ``weights``,
+``trainable_weights`` and ``get_weights()`` follow that order, Keras's.
 
 Masks (Keras 3's rules).  A mask is a boolean array beside a tensor, e.g.
 ``(batch, steps)`` for a sequence, ``False`` where a step is padding.  In a
@@ -36,19 +53,26 @@ model the executor carries it from layer to layer:
   passes it on); ``Embedding(mask_zero=True)`` makes one; global average
   pooling consumes it (``None``);
 * any other layer drops the mask, with a warning, as Keras does.
+
+Configuration.  ``get_config()`` returns the arguments that rebuild the
+layer (see ``nnlib.serialization``).
 """
 import functools
 import inspect
 import warnings
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 
+from .. import initializers, regularizers
 from ..backend import as_float_array, standardize_dtype
-from ..graph import Node, SymbolicTensor, is_symbolic
+from ..graph import Node, SymbolicTensor, flatten, is_symbolic, pack_as
 from ..registry import snake_case
-from .. import initializers, registry
+from ..serialization import Configurable
 
 _NAME_COUNTS = {}
+_DEFERRED = []  # non-empty inside deferred_initialization()
 
 
 def unique_name(base):
@@ -58,118 +82,105 @@ def unique_name(base):
     return base if count == 0 else f"{base}_{count}"
 
 
-@functools.cache
-def init_arguments(cls):
-    """The keyword arguments ``cls(...)`` takes: its ``__init__``'s, then its
-    parents', for as long as an ``__init__`` passes ``**kwargs`` on.
-
-    >>> from nnlib.layers import Dense
-    >>> init_arguments(Dense)[:3], init_arguments(Dense)[-3:]
-    (('units', 'activation', 'use_bias'), ('name', 'dtype', 'trainable'))
-    """
-    names = []
-    for klass in cls.__mro__:
-        if "__init__" not in vars(klass):
-            continue
-        parameters = list(inspect.signature(klass.__init__).parameters.values())[1:]
-        names += [p.name for p in parameters if p.name not in names and p.kind in
-                  (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
-            break
-    return tuple(names)
-
-
-def registry_entry(obj):
-    """The registry's entry for the class of ``obj``, or ``None``."""
-    for kind in registry.KINDS:
-        for entry in registry.entries(kind):
-            if entry.cls is type(obj):
-                return entry
-    return None
-
-
-def serialize(value):
-    """``value`` as JSON-ready data: numbers, strings, lists and dicts as they
-    are; a registered component (an activation, an initializer, a loss...) as
-    ``{"kind", "class_name", "config"}``, or as its name when it is an
-    activation with its default arguments, as Keras writes ``"relu"``.
-
-    >>> from nnlib.activations import LeakyReLU, ReLU
-    >>> serialize([ReLU(), LeakyReLU(0.1)])
-    ['relu', {'kind': 'activation', 'class_name': 'LeakyReLU', 'config': {'negative_slope': 0.1}}]
-    """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return type(value)(serialize(v) for v in value)
-    if isinstance(value, dict):
-        return {key: serialize(v) for key, v in value.items()}
-    entry = registry_entry(value)
-    if entry is None:
-        raise TypeError(f"cannot serialize {value!r}: expected numbers, strings, lists, "
-                        f"dicts or registered nnlib components")
-    config = serialize(value.get_config())
-    if entry.kind == "activation" and entry.aliases and config == serialize(
-            type(value)().get_config()):
-        return entry.aliases[0]
-    return {"kind": entry.kind, "class_name": entry.name, "config": config}
-
-
-def deserialize(value):
-    """The inverse of ``serialize``: records become components again (names stay
-    names; the layers resolve them)."""
-    if isinstance(value, list):
-        return [deserialize(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if set(value) == {"kind", "class_name", "config"}:
-        cls = registry.entry_for(value["kind"], value["class_name"]).cls
-        config = deserialize(value["config"])
-        return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
-    return {key: deserialize(v) for key, v in value.items()}
+@contextmanager
+def deferred_initialization():
+    """Weights created inside this block are declared (name, shape, dtype,
+    initializer) but not drawn: a loader builds a model, compares a file's
+    shapes with the declared ones and assigns the file's values, without
+    allocating initial values first.  A weight that is read before it is
+    assigned draws its initial value then."""
+    _DEFERRED.append(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.pop()
 
 
 @functools.cache
-def forward_takes_mask(cls):
-    """Whether ``cls.forward`` has a ``mask`` parameter (read once per class)."""
-    return "mask" in inspect.signature(cls.forward).parameters
+def forward_keywords(cls):
+    """The tensor keywords ``cls.forward`` takes (all but ``training``), read once."""
+    parameters = list(inspect.signature(cls.forward).parameters.values())[2:]
+    return frozenset(p.name for p in parameters if p.name != "training"
+                     and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 class Weight:
-    """A named array owned by a layer; optimizers update it with ``assign``."""
+    """A named array, usually owned by a layer; optimizers update it with ``assign``.
 
-    def __init__(self, name, value, layer, trainable=True):
+    ``initializer`` is an initializer (then ``shape`` and ``dtype`` are
+    needed) or the initial value itself, an array, as Keras's ``Variable``
+    takes either: ``Weight("w", np.zeros(3))``.  ``trainable=False`` weights
+    (moving statistics) get no gradient; a ``regularizer`` adds its penalty on
+    the weight to the loss.
+    """
+
+    def __init__(self, name, initializer, shape=None, dtype=None, layer=None, trainable=True,
+                 regularizer=None):
+        if not callable(initializer):  # the initial value itself
+            value = np.asarray(initializer)
+            shape, dtype = value.shape, dtype or value.dtype.name
+
+            def initializer(shape, dtype):
+                return value.astype(dtype)
         self.name = name
-        self.value = value
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.initializer = initializer
         self.layer = layer
         self.trainable = trainable
+        self.regularizer = regularizer
+        self._value = None if _DEFERRED else initializer(self.shape, dtype)
 
     @property
-    def path(self):
-        """``layer_name/weight_name``, e.g. ``dense_1/kernel``."""
-        return f"{self.layer.name}/{self.name}"
-
-    @property
-    def shape(self):
-        return self.value.shape
+    def value(self):
+        if self._value is None:  # declared under deferred_initialization, never assigned
+            self._value = self.initializer(self.shape, self.dtype)
+        return self._value
 
     def assign(self, value):
+        """Replace the value (a copy, cast to the weight's dtype); the shape must match."""
         value = np.asarray(value)
-        if value.shape != self.value.shape:
-            raise ValueError(f"weight '{self.path}': expected shape {self.value.shape}, "
-                             f"got {value.shape}")
-        self.value = value.astype(self.value.dtype)
+        if value.shape != self.shape:
+            raise ValueError(f"{self.describe()}: expected shape {self.shape}, got "
+                             f"{value.shape}")
+        self._value = value.astype(self.dtype)
+
+    def describe(self):
+        """``weight 'kernel' of Dense 'dense_1'``, for messages."""
+        owner = "" if self.layer is None else \
+            f" of {type(self.layer).__name__} '{self.layer.name}'"
+        return f"weight '{self.name}'{owner}"
 
     def __array__(self, dtype=None, copy=None):
         return self.value if dtype is None else self.value.astype(dtype)
 
     def __repr__(self):
-        return f"<Weight {self.path} shape={self.shape} dtype={self.value.dtype}>"
+        owner = "" if self.layer is None else f" of {self.layer.name}"
+        return (f"<Weight {self.name}{owner} shape={self.shape} dtype={self.dtype}"
+                f"{'' if self.trainable else ' non-trainable'}>")
 
 
-class Layer:
+class Effects(NamedTuple):
+    """What a forward pass hands back besides its outputs and cache.
+
+    ``updates``: ``{weight: new value}`` for non-trainable weights; ``losses``:
+    scalars to add to the loss.
+    """
+
+    updates: dict
+    losses: list
+
+
+NO_EFFECTS = Effects({}, [])
+
+
+def apply_updates(updates):
+    """Give each weight its new value (``Effects.updates``, ``Tape.updates``)."""
+    for weight, value in updates.items():
+        weight.assign(value)
+
+
+class Layer(Configurable):
     """Base class of every layer; see the module docstring for the protocol."""
 
     differentiable = True
@@ -182,93 +193,156 @@ class Layer:
         self.built = False
         self._weights = []
         self.inbound_nodes = []  # the graph nodes of this layer's symbolic calls
+        self.call_losses = []  # the losses the last eager call added
 
     # -- weights -------------------------------------------------------------
-    def add_weight(self, name, shape, initializer, trainable=True):
-        """Create a weight, initialise it and keep it in creation order."""
-        value = initializers.get(initializer)(shape, self.dtype)
-        weight = Weight(name, value, self, trainable)
+    def add_weight(self, shape, initializer="glorot_uniform", name=None, trainable=True,
+                   regularizer=None):
+        """Create a weight (Keras's arguments), initialise it and keep it in creation order.
+
+        ``name`` defaults to ``variable``, ``variable_1``...; ``initializer`` and
+        ``regularizer`` are names or instances.
+        """
+        if name is None:
+            name = unique_among("variable", [w.name for w in self._weights])
+        if any(w.name == name for w in self._weights):
+            raise self.error(f"it already has a weight named {name!r}")
+        weight = Weight(name, initializers.get(initializer), shape, self.dtype, self,
+                        trainable, regularizers.get(regularizer))
         self._weights.append(weight)
         return weight
 
+    def children(self):
+        """The layers this layer holds, as ``(group, layer)`` pairs in Keras's
+        order; ``group`` is where Keras saves the held layer's weights (the
+        attribute that holds it: ``cell``, ``forward_layer``).  None by default."""
+        return []
+
+    def walk_weights(self, learning=True):
+        """Every weight of the tree, once, in Keras's order: the layer's own
+        trainable weights, its own non-trainable ones, then each child's.
+
+        Yields ``(names, groups, weight, learns)``: the weight's path by layer
+        names (``("forward_lstm", "kernel")``), its path by Keras's saving
+        groups (``("forward_layer", "cell", "kernel")``), the weight, and
+        whether the optimizer moves it (it is trainable and so is every layer
+        on its path).
+        """
+        learning = learning and self.trainable
+        seen = set()
+        own = [w for w in self._weights if w.trainable] + \
+            [w for w in self._weights if not w.trainable]
+        for weight in own:
+            seen.add(id(weight))
+            yield (weight.name,), (weight.name,), weight, learning and weight.trainable
+        for group, child in self.children():
+            for names, groups, weight, learns in child.walk_weights(learning):
+                if id(weight) not in seen:
+                    seen.add(id(weight))
+                    yield (child.name, *names), (group, *groups), weight, learns
+
+    def named_weights(self, trainable_only=False):
+        """``{dotted path: Weight}`` in Keras's order (``kernel``, or
+        ``forward_lstm.kernel`` for a weight of a held layer); with
+        ``trainable_only``, only the weights the optimizer moves."""
+        return {".".join(names): weight for names, _, weight, learns in self.walk_weights()
+                if learns or not trainable_only}
+
     @property
     def weights(self):
-        """Every weight, in creation (Keras) order."""
-        return list(self._weights)
+        """Every weight, in Keras's order."""
+        return [weight for _, _, weight, _ in self.walk_weights()]
 
     @property
     def trainable_weights(self):
-        return [w for w in self.weights if w.trainable and self.trainable]
+        return [weight for _, _, weight, learns in self.walk_weights() if learns]
 
-    def named_weights(self):
-        """Weights by the names ``backward`` uses for their gradients."""
-        return {w.name: w for w in self.weights}
+    @property
+    def non_trainable_weights(self):
+        return [weight for _, _, weight, learns in self.walk_weights() if not learns]
 
     def get_weights(self):
         """Copies of the weight values, in Keras's order."""
         return [w.value.copy() for w in self.weights]
 
     def set_weights(self, values):
-        """Replace the weight values; counts and shapes must match."""
-        values = list(values)
-        if len(values) != len(self.weights):
-            raise ValueError(f"{type(self).__name__} '{self.name}': expected "
-                             f"{len(self.weights)} weights, got {len(values)}")
-        for weight, value in zip(self.weights, values):
+        """Replace the weight values, in ``weights``'s order; counts and shapes are
+        all checked first, so a failed call changes nothing."""
+        values, named = list(values), self.named_weights()
+        if len(values) != len(named):
+            raise self.error(f"expected {len(named)} weights {list(named)}, got {len(values)}")
+        for (path, weight), value in zip(named.items(), values):
             if np.shape(value) != weight.shape:
-                raise ValueError(f"{type(self).__name__} '{self.name}': weight "
-                                 f"'{weight.name}' expects shape {weight.shape}, "
-                                 f"got {np.shape(value)}")
-        for weight, value in zip(self.weights, values):
+                raise self.error(f"weight '{path}' expects shape {weight.shape}, got "
+                                 f"{np.shape(value)}")
+        for weight, value in zip(named.values(), values):
             weight.assign(value)
 
     def count_params(self):
-        return int(sum(w.value.size for w in self.weights))
+        return int(sum(np.prod(w.shape, dtype=int) for w in self.weights))
+
+    @property
+    def losses(self):
+        """The penalties of the regularized weights, then what the last eager
+        call added (Keras's ``layer.losses``)."""
+        return [w.regularizer(w.value) for w in self.weights if w.regularizer] + \
+            list(self.call_losses)
 
     # -- the protocol ----------------------------------------------------------
     def build(self, input_shape):
         """Create weights for inputs of ``input_shape``; stateless layers need none."""
 
-    def forward(self, x, *, training=False):
-        raise NotImplementedError
+    def forward(self, inputs, *, training=False):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(inputs, *, "
+                                  f"training) -> (outputs, cache)")
 
-    def backward(self, dy, cache, *, need_dx=True):
-        raise NotImplementedError
+    def backward(self, d_outputs, cache, *, need_dx=True):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(d_outputs, "
+                                  f"cache, *, need_dx) -> (d_inputs, weight_grads)")
 
     def check_input_shape(self, shape):
         """Raise ``ValueError`` if the layer cannot take inputs of ``shape``."""
 
-    # -- masks ---------------------------------------------------------------------
-    @property
-    def uses_mask(self):
-        """Whether ``forward`` takes a ``mask`` (Keras looks at ``call``'s signature)."""
-        return forward_takes_mask(type(self))
-
-    def compute_mask(self, x, mask):
-        """The mask of the output, for a layer that supports masking: by default
-        the input's mask, passed on unchanged."""
-        return mask
-
-    def output_mask(self, x, mask):
-        """The mask the output carries: ``compute_mask`` if the layer supports
-        masking; otherwise none, and a warning if a mask is lost here."""
-        if self.supports_masking:
-            return self.compute_mask(x, mask)
-        if mask is not None and not self.uses_mask:
-            warnings.warn(f"{type(self).__name__} '{self.name}' does not support masking: "
-                          f"the mask of its input stops here", stacklevel=2)
-        return None
-
     def compute_output_shape(self, input_shape):
-        """Output shape for ``input_shape`` (``None`` for unknown axes).
+        """Output shape for ``input_shape`` (``None`` for unknown axes), or a list
+        of shapes for a layer with several outputs.
 
         The default runs ``forward`` on zeros of that shape (unknown axes as 1)
         and marks the batch axis unknown again; layers override it when the
         shape follows from a formula.
         """
-        dummy = np.zeros([1 if d is None else d for d in input_shape], self.dtype)
-        y, _ = self.forward(dummy, training=False)
-        return (input_shape[0],) + y.shape[1:]
+        zeros = np.zeros([1 if d is None else d for d in input_shape], self.dtype)
+        outputs = self.run_forward(zeros, training=False)[0]
+        several = isinstance(outputs, tuple)
+        shapes = [(input_shape[0],) + y.shape[1:] for y in (outputs if several else [outputs])]
+        return shapes if several else shapes[0]
+
+    def run_forward(self, inputs, *, training=False, **keywords):
+        """``forward``'s result as ``(outputs, cache, effects)`` (no effects if it
+        returned two values): what the executor and an eager call run."""
+        result = self.forward(inputs, training=training, **keywords)
+        return result if len(result) == 3 else (*result, NO_EFFECTS)
+
+    # -- masks ---------------------------------------------------------------------
+    @property
+    def uses_mask(self):
+        """Whether ``forward`` takes a ``mask`` (Keras looks at ``call``'s signature)."""
+        return "mask" in forward_keywords(type(self))
+
+    def compute_mask(self, inputs, mask):
+        """The mask of the output (a list for several outputs), for a layer that
+        supports masking: by default the input's, passed on unchanged."""
+        return mask
+
+    def output_mask(self, inputs, mask):
+        """The mask the output carries: ``compute_mask`` if the layer supports
+        masking; otherwise none, and a warning if a mask is lost here."""
+        if self.supports_masking:
+            return self.compute_mask(inputs, mask)
+        if mask is not None and not self.uses_mask:
+            warnings.warn(f"{type(self).__name__} '{self.name}' does not support masking: "
+                          f"the mask of its input stops here", stacklevel=2)
+        return None
 
     def error(self, message):
         """A ``ValueError`` whose message names this layer."""
@@ -290,6 +364,27 @@ class Layer:
             self.ensure_built(x.shape)
         return x
 
+    def check_keywords(self, names):
+        """Raise unless ``forward`` takes each of ``names`` (tensors given by keyword)."""
+        unknown = sorted(set(names) - forward_keywords(type(self)))
+        if unknown:
+            takes = sorted(forward_keywords(type(self)))
+            raise TypeError(f"{type(self).__name__} '{self.name}': unexpected argument(s) "
+                            f"{unknown}; its forward takes "
+                            f"{takes if takes else 'no tensors by keyword'}")
+
+    def prepare_keywords(self, keywords):
+        """Tensors given by keyword, checked against ``forward``'s parameters and
+        cast: a ``mask`` to booleans, anything else to the layer's dtype."""
+        self.check_keywords(keywords)
+        owner = f"{type(self).__name__} '{self.name}'"
+        prepared = {}
+        for key, value in keywords.items():
+            cast = (lambda a: np.asarray(a, dtype=bool)) if key == "mask" else \
+                (lambda a: as_float_array(a, self.dtype, owner))
+            prepared[key] = pack_as(value, [cast(a) for a in flatten(value)])
+        return prepared
+
     def ensure_built(self, input_shape):
         if not isinstance(input_shape, list):
             input_shape = tuple(input_shape)
@@ -298,28 +393,37 @@ class Layer:
             self.built = True
         self.check_input_shape(input_shape)
 
-    def __call__(self, x, *, training=False):
-        """Apply the layer: eagerly to an array, or symbolically to an ``Input``."""
-        if is_symbolic(x):
-            return self.call_symbolic(x)
-        y, _ = self.forward(self.prepare(x), training=training)
-        return y
+    def __call__(self, inputs, *, training=False, **keywords):
+        """Apply the layer: eagerly to arrays, or symbolically to ``Input`` tensors.
 
-    def call_symbolic(self, x):
-        """Record a graph node for ``layer(tensor)`` (or ``layer([t1, t2])``) and
-        return its output tensor."""
-        inputs = list(x) if isinstance(x, (list, tuple)) else [x]
-        shape = [t.shape for t in inputs] if isinstance(x, (list, tuple)) else x.shape
+        An eager call in training mode applies the forward pass's updates (as
+        Keras does) and keeps its added losses in ``call_losses``.
+        """
+        if is_symbolic([inputs, keywords]):
+            return self.call_symbolic(inputs, **keywords)
+        outputs, _, effects = self.run_forward(self.prepare(inputs), training=training,
+                                               **self.prepare_keywords(keywords))
+        if training:
+            apply_updates(effects.updates)
+        self.call_losses = list(effects.losses)
+        return list(outputs) if isinstance(outputs, tuple) else outputs
+
+    def call_symbolic(self, inputs, **keywords):
+        """Record a graph node for ``layer(tensor)`` (or ``layer([t1, t2])``, and
+        tensors by keyword); return its output tensor (a list for several)."""
+        self.check_keywords(keywords)
+        shape = [t.shape for t in inputs] if isinstance(inputs, (list, tuple)) else inputs.shape
         self.ensure_built(shape)
-        output = SymbolicTensor(self.compute_output_shape(shape), self.dtype)
-        Node(self, inputs, [output])
-        return output
+        shapes = self.compute_output_shape(shape)
+        several = isinstance(shapes, list)
+        outputs = [SymbolicTensor(s, self.dtype) for s in (shapes if several else [shapes])]
+        Node(self, inputs, outputs, keywords)
+        return outputs if several else outputs[0]
 
     @property
     def input(self):
         """The input tensor(s) of the layer's first symbolic call (Keras's rule)."""
-        inputs = self.first_call("input").inputs
-        return inputs[0] if len(inputs) == 1 else inputs
+        return self.first_call("input").inputs
 
     @property
     def output(self):
@@ -335,27 +439,19 @@ class Layer:
         return self.inbound_nodes[0]
 
     # -- configuration -----------------------------------------------------------
-    def get_config(self):
-        """The arguments that rebuild this layer, as JSON-ready values."""
-        config = {}
-        for name in init_arguments(type(self)):
-            if not hasattr(self, name):
-                raise TypeError(f"{type(self).__name__} '{self.name}': get_config reads each "
-                                f"argument of __init__ from the attribute of the same name, "
-                                f"but there is no attribute {name!r}; store the argument "
-                                f"as self.{name} or override get_config")
-            config[name] = serialize(getattr(self, name))
-        return config
-
     @classmethod
-    def from_config(cls, config):
-        """A new, unbuilt layer from ``get_config()``'s output.
-
-        >>> from nnlib.layers import Dense
-        >>> Dense.from_config(Dense(3, activation="relu", name="d").get_config())
-        <Dense name=d>
-        """
-        return cls(**deserialize(dict(config)))
+    def class_name(cls):
+        """The ``class_name`` a config records (Keras's class name)."""
+        return cls.__name__
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def unique_among(base, taken):
+    """``base``, or ``base_1``, ``base_2``... whichever is not in ``taken``."""
+    name, count = base, 0
+    while name in taken:
+        count += 1
+        name = f"{base}_{count}"
+    return name

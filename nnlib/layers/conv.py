@@ -81,10 +81,10 @@ class Conv(Layer):
         if input_shape[-1] is None:
             raise self.error(f"expected a known number of channels (last axis), "
                              f"got shape {input_shape}")
-        self.kernel = self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters),
-                                      self.kernel_initializer)
+        self.kernel = self.add_weight(self.kernel_size + (input_shape[-1], self.filters),
+                                      self.kernel_initializer, name="kernel")
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
 
     def check_input_shape(self, shape):
         conv_utils.check_rank(self, shape, self.rank)

@@ -60,10 +60,10 @@ class Dense(Layer):
         if isinstance(input_shape, list) or len(input_shape) < 2 or input_shape[-1] is None:
             raise self.error(f"expected input of rank >= 2 with a known last axis, "
                              f"got shape {input_shape}")
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
-                                      self.kernel_initializer)
+        self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer,
+                                      name="kernel")
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
 
     def check_input_shape(self, shape):
         n_in = self.kernel.shape[0]

@@ -55,8 +55,8 @@ class Embedding(Layer):
         self.mask_zero = mask_zero
 
     def build(self, input_shape):
-        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer)
+        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, name="embeddings")
 
     def prepare(self, x):
         """Check that ``x`` holds ids in ``[0, input_dim)``; return them as integers."""

@@ -64,7 +64,7 @@ class PReLU(Layer):
                              f"input of shape {input_shape}, got {self.shared_axes}")
         shape = [1 if axis in self.shared_axes else size
                  for axis, size in enumerate(input_shape[1:], start=1)]
-        self.alpha = self.add_weight("alpha", tuple(shape), self.alpha_initializer)
+        self.alpha = self.add_weight(tuple(shape), self.alpha_initializer, name="alpha")
 
     def check_input_shape(self, shape):
         expected = (None,) + tuple(None if axis in self.shared_axes else size

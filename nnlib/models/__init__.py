@@ -1,7 +1,9 @@
 """Models: Sequential stacks and functional graphs, with their training loop,
 summary, picture and files (``nnlib.saving``)."""
+from ..layers.input_layer import Input, InputLayer
 from ..registry import register
-from .functional import Input, InputLayer, Model
+from ..saving import load_model
+from .functional import Model, Tape
 from .plot import plot_model
 from .sequential import Sequential
 
@@ -17,10 +19,4 @@ register("model", family="Functional API", aliases=("functional",),
                   "topology, shared layers, and even multiple inputs or outputs.")(Model)
 
 
-def load_model(filepath, custom_objects=None, compile=True):
-    """The model saved by ``model.save`` (see ``nnlib.saving.load_model``)."""
-    from ..saving import load_model as load
-    return load(filepath, custom_objects, compile)
-
-
-__all__ = ["Input", "InputLayer", "Model", "Sequential", "load_model", "plot_model"]
+__all__ = ["Input", "InputLayer", "Model", "Sequential", "Tape", "load_model", "plot_model"]

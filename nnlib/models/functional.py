@@ -2,11 +2,13 @@
 
 Calling a layer on an ``Input`` tensor records a node (``nnlib.graph``);
 ``Model(inputs, outputs)`` walks those records back from the outputs and
-orders the nodes so that each runs after the nodes it reads.  ``forward``
-runs them and keeps a *tape*, the list of ``(node, cache)``; ``backward``
-walks the tape in reverse.  Gradients are added (``+=``) into whatever they
-flow to, so a tensor read twice (a skip connection) or a layer called twice
-(a shared layer) gets the sum of its contributions:
+orders the nodes so that each runs after the nodes it reads.  ``execute``
+runs them on a flat list of arrays and keeps a *tape*: one record per node
+with its cache, and what the forward passes handed back (state updates,
+added losses).  ``execute_backward`` walks the tape in reverse.  Gradients
+are added (``+=``) into whatever they flow to, so a tensor read twice (a skip
+connection) or a layer called twice (a shared layer) gets the sum of its
+contributions:
 
 .. math::
 
@@ -15,93 +17,65 @@ flow to, so a tensor read twice (a skip connection) or a layer called twice
     \\frac{\\partial L}{\\partial W} = \\sum_{\\text{calls } c \\text{ of the layer}}
         \\frac{\\partial L}{\\partial W}\\Big|_c
 
-Inputs and outputs may be one tensor, a list or a dict (keyed by name);
-data is given in the same structure, or as a dict keyed by the ``Input``
-names (inputs) and the output names (outputs).  Masks travel beside the
-tensors (see ``nnlib.layers.base``); the tape keeps the outputs' masks for
-the loss.  A model is itself a layer: called on new tensors it becomes one
-node of a larger graph (nesting), and its weights are listed under its name.
+Inputs and outputs may be one tensor, a list or a dict (keyed by name, in
+sorted order as Keras flattens dicts); data comes in the same structure, or
+as a dict keyed by the input and output names.  ``forward`` and ``backward``
+take and give those structures, packed and unpacked once at the edge; the
+executor inside works on flat lists.  Masks travel beside the tensors (see
+``nnlib.layers.base``); the tape keeps the outputs' masks for the loss.  A
+model is itself a layer: called on new tensors it becomes one node of a
+larger graph (nesting), and its weights are listed under its name.
 """
+from typing import NamedTuple
+
 import numpy as np
 
+from .. import saving
 from ..backend import as_float_array
-from ..graph import Node, SymbolicTensor, is_symbolic, topological_order
-from ..layers.base import Layer, unique_name
+from ..graph import Node, SymbolicTensor, flatten, is_symbolic, leaves_like, pack_as, \
+    topological_order
+from ..layers.base import Effects, Layer, apply_updates, unique_name
+from ..layers.deserialization import layer_from_config
+from ..layers.input_layer import Input, InputLayer
+from ..registry import snake_case
 from .summary import summary_text
 from .training import Trainer
 
 
-class InputLayer(Layer):
-    """The source of an ``Input`` tensor: passes the data through unchanged.
+class Record(NamedTuple):
+    """One node's entry on the tape: its cache, its outputs, whether it added losses."""
 
-    Its one output, ``layer.output``, is the tensor ``Input`` returns.  Its
-    dtype is a float type, or an integer type for ids (``dtype="int32"``,
-    read by an ``Embedding``).
-    """
-
-    def __init__(self, shape, batch_size=None, dtype=None, **kwargs):
-        integer = dtype is not None and np.dtype(dtype).kind in "iu"
-        super().__init__(dtype=None if integer else dtype, **kwargs)
-        if integer:
-            self.dtype = np.dtype(dtype).name
-        self.shape = tuple(shape)
-        self.batch_size = batch_size
-        self.built = True
-        Node(self, [], [SymbolicTensor((batch_size,) + self.shape, self.dtype, name=self.name)])
-
-    def forward(self, x, *, training=False):
-        return x, None
-
-    def backward(self, dy, cache, *, need_dx=True):
-        return dy, {}
-
-
-def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
-    """A symbolic input for a functional model: ``shape`` excludes the batch axis.
-
-    As in Keras, ``batch_shape`` gives the batch axis too, and the tensor is
-    named after its ``InputLayer`` (``input_layer``, ``input_layer_1``... unless
-    ``name`` is given): that name is the key of the input in a dict of data.
-
-    >>> Input((4,)).shape
-    (None, 4)
-    >>> Input(batch_shape=(8, 3), name="features").name
-    'features'
-    """
-    if batch_shape is not None:
-        batch_size, shape = batch_shape[0], batch_shape[1:]
-    if shape is None:
-        raise ValueError("Input: give shape (without the batch axis) or batch_shape")
-    return InputLayer(shape, batch_size, name=name, dtype=dtype).output
-
-
-def _as_list(x):
-    return list(x) if isinstance(x, (list, tuple)) else [x]
-
-
-def _single_or_list(items):
-    """One item for one input, else the list (``None`` if every item is ``None``)."""
-    if len(items) == 1:
-        return items[0]
-    return None if all(item is None for item in items) else items
-
-
-def _kind(structure):
-    """``"dict"``, ``"list"`` or ``"single"``: how inputs or outputs were given."""
-    if isinstance(structure, dict):
-        return "dict"
-    return "list" if isinstance(structure, (list, tuple)) else "single"
+    node: Node
+    cache: object
+    outputs: list
+    added_losses: bool
 
 
 class Tape(list):
-    """The forward pass's record: ``(node, cache)`` pairs in order, and the
-    mask of the model's output (``None`` if it has none; a list for several
-    outputs), which the loss takes."""
+    """The forward pass's record: a ``Record`` per node, in order; the outputs'
+    masks (``output_mask``: one, or a list for several outputs, as the loss
+    takes them); the state updates (``{weight: new value}``) and the added
+    losses that the forward passes handed back."""
 
     def __init__(self):
         super().__init__()
-        self.output_mask = None
-        self.output_templates = {}  # node -> zeros for each output, for nodes with several
+        self.output_masks = []
+        self.updates = {}
+        self.losses = []
+
+    @property
+    def output_mask(self):
+        masks = self.output_masks
+        if len(masks) == 1:
+            return masks[0]
+        return None if all(m is None for m in masks) else masks
+
+    def apply_updates(self):
+        """Give the non-trainable weights the values the forward pass computed."""
+        apply_updates(self.updates)
+
+    def effects(self):
+        return Effects(self.updates, self.losses)
 
 
 def keras_layer_order(nodes, inputs, outputs):
@@ -138,6 +112,13 @@ def _accumulate(store, key, value):
         store[key] = value if key not in store else store[key] + value
 
 
+def _kind(structure):
+    """``"dict"``, ``"list"`` or ``"single"``: how inputs or outputs were given."""
+    if isinstance(structure, dict):
+        return "dict"
+    return "list" if isinstance(structure, (list, tuple)) else "single"
+
+
 class Model(Trainer, Layer):
     """A graph of layers from ``inputs`` to ``outputs``; itself usable as a layer.
 
@@ -145,7 +126,7 @@ class Model(Trainer, Layer):
         inputs: an ``Input`` tensor, a list of them, or a dict of them keyed
             by their names.
         outputs: a tensor computed from the inputs, a list, or a dict (whose
-            keys become the output names).
+            keys become the output names, in sorted order, as in Keras).
         name: defaults to ``functional``, ``functional_1``...
         trainable: ``False`` freezes every layer of the model.
 
@@ -160,6 +141,8 @@ class Model(Trainer, Layer):
     (5, 2)
     >>> [layer.name for layer in model.layers], model.output_names
     (['features', 'scores'], ['scores'])
+    >>> list(model.named_weights())
+    ['scores.kernel', 'scores.bias']
     """
 
     def __init__(self, inputs, outputs, name=None, trainable=None, **kwargs):
@@ -170,26 +153,30 @@ class Model(Trainer, Layer):
         if trainable is not None:
             self.trainable = trainable
 
+    @classmethod
+    def class_name(cls):
+        """``Functional`` for a plain ``Model``, as Keras's configs name it."""
+        return "Functional" if cls is Model else cls.__name__
+
     # -- the graph -------------------------------------------------------------------
     def connect(self, inputs, outputs):
         """Record the graph: its input and output tensors and its nodes in order."""
         self.input_kind, self.output_kind = _kind(inputs), _kind(outputs)
-        flat_in = list(inputs.values()) if self.input_kind == "dict" else _as_list(inputs)
-        flat_out = list(outputs.values()) if self.output_kind == "dict" else _as_list(outputs)
-        for role, tensors in (("inputs", flat_in), ("outputs", flat_out)):
+        for role, structure in (("inputs", inputs), ("outputs", outputs)):
+            tensors = flatten(structure)
             bad = [t for t in tensors if not isinstance(t, SymbolicTensor)]
             if bad or not tensors:
                 raise TypeError(f"Model '{self.name}': {role} must be symbolic tensors "
-                                f"(from Input and layer calls), got {bad or tensors!r}")
-        not_inputs = [t for t in flat_in if not isinstance(t.node.layer, InputLayer)]
+                                f"(from Input and layer calls), got {bad or structure!r}")
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        not_inputs = [t for t in self.inputs if not isinstance(t.node.layer, InputLayer)]
         if not_inputs:
             raise ValueError(f"Model '{self.name}': inputs must be Input tensors, got tensors "
                              f"computed by {[t.node.layer.name for t in not_inputs]}")
-        self.inputs, self.outputs = flat_in, flat_out
-        self.input_names = list(inputs) if self.input_kind == "dict" else \
-            [t.name for t in flat_in]
-        self.output_names = list(outputs) if self.output_kind == "dict" else \
-            [t.node.layer.name for t in flat_out]
+        self.input_names = sorted(inputs) if self.input_kind == "dict" else \
+            [t.name for t in self.inputs]
+        self.output_names = sorted(outputs) if self.output_kind == "dict" else \
+            [t.node.layer.name for t in self.outputs]
         nodes = topological_order(self.outputs)
         missing = [n.layer.name for n in nodes
                    if isinstance(n.layer, InputLayer) and n.outputs[0] not in self.inputs]
@@ -208,6 +195,16 @@ class Model(Trainer, Layer):
     @property
     def layers(self):
         return list(self.graph_layers)
+
+    def children(self):
+        """The model's layers, each saved under ``layers/<class>`` with a count for
+        repeats (``layers/dense``, ``layers/dense_1``), as Keras's weight files."""
+        groups, used = [], {}
+        for layer in getattr(self, "graph_layers", []) if self.built else []:
+            base = snake_case(layer.class_name())
+            count = used[base] = used.get(base, -1) + 1
+            groups.append((f"layers/{base}" + (f"_{count}" if count else ""), layer))
+        return groups
 
     def sublayers(self):
         """The layers ``trainable`` reaches (none before the graph exists)."""
@@ -245,7 +242,7 @@ class Model(Trainer, Layer):
         raise ValueError(f"Model '{self.name}': no layer named {name!r}; "
                          f"layers: {[layer.name for layer in self.layers]}")
 
-    # -- weights and freezing -------------------------------------------------------
+    # -- freezing ---------------------------------------------------------------------
     @property
     def trainable(self):
         return self._trainable
@@ -257,37 +254,6 @@ class Model(Trainer, Layer):
         self._trainable = bool(value)
         for layer in self.sublayers():
             layer.trainable = value
-
-    @property
-    def weights(self):
-        return list(self.named_weights().values())
-
-    @property
-    def trainable_weights(self):
-        return list(self.named_weights(trainable_only=True).values())
-
-    @property
-    def non_trainable_weights(self):
-        trainable = {id(w) for w in self.trainable_weights}
-        return [w for w in self.weights if id(w) not in trainable]
-
-    def named_weights(self, trainable_only=False):
-        """Every weight by its path, ``layer_name/weight_name``, in layer order
-        (a nested model's weights as ``model_name/layer_name/weight_name``).
-
-        With ``trainable_only``, the weights that learn: none of a frozen
-        model or layer (``trainable = False``) nor non-trainable weights."""
-        if trainable_only and not self.trainable:
-            return {}
-        named = {}
-        for layer in self.layers:
-            if isinstance(layer, Model):
-                weights = layer.named_weights(trainable_only)
-            else:
-                weights = {key: w for key, w in layer.named_weights().items()
-                           if not trainable_only or (layer.trainable and w.trainable)}
-            named.update({f"{layer.name}/{key}": w for key, w in weights.items()})
-        return named
 
     def summary(self, print_fn=print, show_trainable=False):
         """Print the layer table Keras prints: names and types, output shapes,
@@ -315,11 +281,11 @@ class Model(Trainer, Layer):
             one_array = isinstance(data, (list, tuple)) and len(data) == 1 and \
                 getattr(data[0], "ndim", np.ndim(data[0])) == len(tensors[0].shape)
             return [data[0]] if one_array else [data]
-        items = _as_list(data)
-        if len(items) != len(tensors):
+        if not isinstance(data, (list, tuple)) or len(data) != len(tensors):
+            given = f"{len(data)} arrays" if isinstance(data, (list, tuple)) else "one array"
             raise ValueError(f"Model '{self.name}': expected {len(tensors)} {role} "
-                             f"{names}, got {len(items)}")
-        return items
+                             f"{names}, got {given}")
+        return list(data)
 
     def flatten_inputs(self, x):
         return self.flatten(x, self.inputs, self.input_names, "inputs")
@@ -328,14 +294,15 @@ class Model(Trainer, Layer):
         return self.flatten(y, self.outputs, self.output_names, "outputs")
 
     def prepare(self, x):
-        """Cast the data to the inputs' dtypes and check their shapes."""
+        """The data as a flat list lined up with the inputs, each array cast to
+        its input's dtype and its shape checked."""
         prepared = []
         for tensor, array in zip(self.inputs, self.flatten_inputs(x)):
             array = as_float_array(array, tensor.dtype, f"Model '{self.name}'") \
                 if np.dtype(tensor.dtype).kind == "f" else self.as_ids(array, tensor)
             self.check_input_shape_of(tensor, array.shape)
             prepared.append(array)
-        return prepared[0] if len(prepared) == 1 else prepared
+        return prepared
 
     def check_input_shape_of(self, tensor, shape):
         """Raise unless ``shape`` fits the input ``tensor`` (``None`` fits any size)."""
@@ -352,96 +319,135 @@ class Model(Trainer, Layer):
                                                and not np.all(array == np.round(array))):
             raise TypeError(f"Model '{self.name}': input '{tensor.name}' takes integers "
                             f"({tensor.dtype}), got {array.dtype} values that are not whole")
-        return array.astype(tensor.dtype)
+        return array.astype(tensor.dtype, copy=False)
 
-    # -- execution -------------------------------------------------------------------
+    # -- execution: the edges ---------------------------------------------------------
     def forward(self, x, *, training=False):
-        """Run every node in order; returns ``(outputs, tape)``.
+        """Run the model on ``x`` (one array, a list or a dict, see
+        ``flatten_inputs``); returns ``(outputs, tape)``, the outputs in the
+        structure the model was built with."""
+        outputs, tape = self.execute(self.prepare(x), training=training)
+        return self.pack(outputs, self.output_kind, self.output_names), tape
 
-        ``x`` is one array, a list or a dict (see ``flatten_inputs``); the
-        outputs come in the structure the model was built with.
-        """
-        values = {id(t): a for t, a in zip(self.inputs, self.flatten_inputs(x))}
+    def backward(self, d_outputs, tape, *, need_dx=True):
+        """``(d_inputs, weight_grads)`` for :math:`\\partial L/\\partial y` given in the
+        outputs' structure (``None`` for an output that does not reach the loss);
+        the gradients are keyed by the weights' paths in ``named_weights()``.
+        ``need_dx=False`` skips the input gradients that nothing needs."""
+        d_inputs, grads = self.execute_backward(self.flatten_outputs(d_outputs), tape,
+                                                need_dx=need_dx)
+        if d_inputs is not None:
+            d_inputs = self.pack(d_inputs, self.input_kind, self.input_names)
+        return d_inputs, grads
+
+    def run_forward(self, inputs, *, training=False):
+        """The layer protocol's view of ``forward``: the tape is the cache, and its
+        updates and added losses are the effects."""
+        outputs, tape = self.forward(inputs, training=training)
+        return outputs, tape, tape.effects()
+
+    # -- execution: the executor ------------------------------------------------------
+    def execute(self, xs, training=False):
+        """Run every node in order on ``xs``, a list of arrays lined up with
+        ``model.inputs``; returns the list of outputs and the tape."""
+        values = dict(zip(map(id, self.inputs), xs))
         masks = {}
         tape = Tape()
         for node in self.nodes:
             layer = node.layer
-            layer_input = layer.prepare(_single_or_list([values[id(t)] for t in node.inputs]))
-            mask = _single_or_list([masks.get(id(t)) for t in node.inputs])
-            mask_arg = {"mask": mask} if layer.uses_mask else {}
-            y, cache = layer.forward(layer_input, training=training, **mask_arg)
-            ys = [y] if len(node.outputs) == 1 else \
-                list(y.values()) if isinstance(y, dict) else list(y)
-            if len(node.outputs) > 1:
-                tape.output_templates[id(node)] = [np.zeros_like(v) for v in ys]
-            output_mask = layer.output_mask(layer_input, mask)
-            for tensor, value in zip(node.outputs, ys):
-                values[id(tensor)] = value
-                masks[id(tensor)] = output_mask
-            tape.append((node, cache))
-        outputs = [values[id(t)] for t in self.outputs]
-        tape.output_mask = _single_or_list([masks.get(id(t)) for t in self.outputs])
-        return self.pack(outputs, self.output_kind, self.output_names), tape
+            inputs = layer.prepare(gather(values, node.inputs))
+            keywords = {key: gather(values, value) for key, value in node.keywords.items()}
+            mask = gather(masks, node.inputs, missing=None)
+            if not flatten(mask):  # no input carries a mask
+                mask = None
+            if layer.uses_mask and "mask" not in keywords:
+                keywords["mask"] = mask
+            outputs, cache, effects = layer.run_forward(inputs, training=training, **keywords)
+            ys = [outputs] if len(node.outputs) == 1 else flatten(outputs)
+            output_masks = layer.output_mask(inputs, mask)
+            if len(node.outputs) == 1 or not isinstance(output_masks, list):
+                output_masks = [output_masks] * len(node.outputs)
+            for tensor, y, m in zip(node.outputs, ys, output_masks):
+                values[id(tensor)] = y
+                masks[id(tensor)] = m
+            tape.append(Record(node, cache, ys, bool(effects.losses)))
+            tape.updates.update(effects.updates)
+            tape.losses.extend(effects.losses)
+        tape.losses.extend(w.regularizer(w.value) for _, w, _ in self.regularized_weights())
+        tape.output_masks = [masks.get(id(t)) for t in self.outputs]
+        return [values[id(t)] for t in self.outputs], tape
 
-    def backward(self, dy, tape, *, need_dx=True):
-        """Walk the tape in reverse; returns ``(d_inputs, weight_grads by path)``.
-
-        ``dy`` holds :math:`\\partial L/\\partial y` for each output, in the
-        outputs' structure (``None`` for an output that does not reach the
-        loss).  ``need_dx=False`` skips the input gradients that nothing needs.
-        """
-        needs = self.inputs_needing_grad(need_dx)
+    def execute_backward(self, d_outputs, tape, need_dx=True):
+        """Walk the tape in reverse from ``d_outputs`` (a list lined up with the
+        outputs); returns the list of input gradients (``None`` without
+        ``need_dx``) and the weight gradients by path."""
+        needs = self.tensors_needing_grad(need_dx)
         grads = {}
-        for tensor, d in zip(self.outputs, self.flatten_outputs(dy)):
+        for tensor, d in zip(self.outputs, d_outputs):
             _accumulate(grads, id(tensor), d)
         weight_grads = {}
-        for node, cache in reversed(tape):
+        for node, cache, outputs, added_losses in reversed(tape):
             d_outs = [grads.pop(id(t), None) for t in node.outputs]
-            if all(d is None for d in d_outs):
+            if not added_losses and all(d is None for d in d_outs):
                 continue  # this node does not reach the loss
-            if len(node.outputs) == 1:
-                d_out = d_outs[0]
-            else:
-                d_out = [z if d is None else d
-                         for d, z in zip(d_outs, tape.output_templates[id(node)])]
-            need = any(needs[id(t)] for t in node.inputs)
-            dx, layer_grads = node.layer.backward(d_out, cache, need_dx=need)
-            if node.layer.trainable:
-                weights = node.layer.named_weights()
+            d_outs = [np.zeros_like(y) if d is None else d for d, y in zip(d_outs, outputs)]
+            layer = node.layer
+            need = any(needs[id(t)] for t in node.tensors)
+            d_in, layer_grads = layer.backward(d_outs[0] if len(d_outs) == 1 else d_outs, cache,
+                                               need_dx=need)
+            if layer.trainable:
                 for key, grad in layer_grads.items():
-                    if weights[key].trainable:
-                        _accumulate(weight_grads, f"{node.layer.name}/{key}", grad)
+                    _accumulate(weight_grads, f"{layer.name}.{key}", grad)
             if need:
-                for tensor, d_in in zip(node.inputs, dx if len(node.inputs) > 1 else [dx]):
-                    _accumulate(grads, id(tensor), d_in)
+                if node.keywords:
+                    d_in = [d_in.get("inputs"), {key: d_in.get(key) for key in node.keywords}]
+                template = [node.inputs, node.keywords] if node.keywords else node.inputs
+                try:
+                    parts = leaves_like(template, d_in)
+                except ValueError as error:
+                    raise layer.error(f"backward returned gradients that do not match its "
+                                      f"inputs: {error}") from None
+                for tensor, d in zip(node.tensors, parts):
+                    _accumulate(grads, id(tensor), d)
+        for path, weight, learns in self.regularized_weights():
+            if learns:
+                _accumulate(weight_grads, path, weight.regularizer.gradient(weight.value))
+        learning = self.named_weights(trainable_only=True)
+        weight_grads = {key: g for key, g in weight_grads.items() if key in learning}
         if not need_dx:
             return None, weight_grads
-        d_inputs = [grads.get(id(t)) for t in self.inputs]  # None: input unused
-        return self.pack(d_inputs, self.input_kind, self.input_names), weight_grads
+        return [grads.get(id(t)) for t in self.inputs], weight_grads  # None: input unused
 
-    def inputs_needing_grad(self, need_dx):
+    def tensors_needing_grad(self, need_dx):
         """Which tensors lead back to something that learns (or to a wanted input)."""
         needs = {id(t): need_dx for t in self.inputs}
         for node in self.nodes:
-            learns = node.layer.trainable and bool(node.layer.trainable_weights)
-            need = learns or any(needs[id(t)] for t in node.inputs)
+            learns = any(learns for *_, learns in node.layer.walk_weights())
+            need = learns or any(needs[id(t)] for t in node.tensors)
             needs.update({id(t): need for t in node.outputs})
         return needs
 
-    # -- a model as a layer ------------------------------------------------------------
-    def __call__(self, x, *, training=False):
-        if is_symbolic(list(x.values()) if isinstance(x, dict) else x):
-            return self.call_symbolic(x)
-        y, _ = self.forward(self.prepare(x), training=training)
-        return y
+    def regularized_weights(self):
+        """``(path, weight, learns)`` for each weight with a regularizer among this
+        graph's layers; a nested model counts its own (its tape carries them)."""
+        for layer in self.graph_layers:
+            if isinstance(layer, Model):
+                continue
+            for names, _, weight, learns in layer.walk_weights(self.trainable):
+                if weight.regularizer is not None:
+                    yield ".".join((layer.name, *names)), weight, learns
 
-    def call_symbolic(self, x):
+    # -- a model as a layer ------------------------------------------------------------
+    def call_symbolic(self, inputs):
         """Record this model as one node of a larger graph (nesting)."""
-        inputs = self.flatten_inputs(x)
-        for tensor, given in zip(self.inputs, inputs):
+        tensors = self.flatten_inputs(inputs)
+        for tensor, given in zip(self.inputs, tensors):
+            if not isinstance(given, SymbolicTensor):
+                raise TypeError(f"Model '{self.name}': call it on symbolic tensors or on "
+                                f"arrays, not a mix; got {given!r}")
             self.check_input_shape_of(tensor, given.shape)
         outputs = [SymbolicTensor(t.shape, t.dtype) for t in self.outputs]
-        Node(self, inputs, outputs)
+        Node(self, self.pack(tensors, self.input_kind, self.input_names), outputs)
         return self.pack(outputs, self.output_kind, self.output_names)
 
     def compute_output_shape(self, input_shape):
@@ -451,30 +457,30 @@ class Model(Trainer, Layer):
     # -- configuration -----------------------------------------------------------------
     def get_config(self):
         """The graph as JSON-ready data, in Keras's layout: each layer's class
-        and config with the calls it received (``inbound_nodes``, each a list
-        of ``[layer_name, node_index, tensor_index]`` it read), then the
-        tensors that are the model's inputs and outputs."""
+        and config with the calls it received (``inbound_nodes``: the tensors
+        each call read, each as ``[layer_name, node_index, tensor_index]``, and
+        ``{"args": ..., "kwargs": ...}`` for a call with tensors by keyword),
+        then the tensors that are the model's inputs and outputs."""
         node_index = self.node_indices()
 
-        def ref(tensor):
-            return [tensor.node.layer.name, node_index[id(tensor.node)],
-                    tensor.node.outputs.index(tensor)]
+        def refs(structure):
+            return pack_as(structure, [[t.node.layer.name, node_index[id(t.node)], t.index]
+                                       for t in flatten(structure)])
 
-        layers = []
-        for layer in self.layers:
-            calls = [n for n in self.nodes if n.layer is layer]
-            layers.append({"class_name": class_name(layer), "name": layer.name,
-                           "config": layer.get_config(),
-                           "inbound_nodes": [[ref(t) for t in n.inputs] for n in calls]})
+        def call(node):
+            args = refs(node.inputs if isinstance(node.inputs, list) else [node.inputs])
+            if not node.keywords:
+                return args
+            return {"args": args, "kwargs": {k: refs(v) for k, v in node.keywords.items()}}
 
-        def structure(tensors, kind, names):
-            refs = [ref(t) for t in tensors]
-            return dict(zip(names, refs)) if kind == "dict" else refs if kind == "list" \
-                else refs[0]
-
+        layers = [{"class_name": layer.class_name(), "name": layer.name,
+                   "config": layer.get_config(),
+                   "inbound_nodes": [call(n) for n in self.nodes if n.layer is layer]}
+                  for layer in self.layers]
         return {"name": self.name, "trainable": self.trainable, "layers": layers,
-                "input_layers": structure(self.inputs, self.input_kind, self.input_names),
-                "output_layers": structure(self.outputs, self.output_kind, self.output_names)}
+                "input_layers": refs(self.pack(self.inputs, self.input_kind, self.input_names)),
+                "output_layers": refs(self.pack(self.outputs, self.output_kind,
+                                                self.output_names))}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -485,33 +491,37 @@ class Model(Trainer, Layer):
             layer = layer_from_config(spec, custom_objects)
             if isinstance(layer, InputLayer):
                 tensors[(spec["name"], 0, 0)] = layer.output
-            pending += [(layer, index, [tuple(r) for r in refs])
-                        for index, refs in enumerate(spec["inbound_nodes"])]
+            pending += [(layer, index, call) for index, call in enumerate(spec["inbound_nodes"])]
+
+        def resolve(structure):
+            if _is_ref(structure):
+                return tensors[tuple(structure)]
+            if isinstance(structure, dict):
+                return {key: resolve(value) for key, value in structure.items()}
+            return [resolve(item) for item in structure]
+
+        def ready(structure):
+            return all(tuple(r) in tensors for r in _refs_in(structure))
+
         calls_made = {}
         while pending:
             waiting = []
-            for layer, index, keys in pending:
-                if index != calls_made.get(layer.name, 0) or any(k not in tensors for k in keys):
-                    waiting.append((layer, index, keys))
+            for layer, index, call in pending:
+                if index != calls_made.get(layer.name, 0) or not ready(call):
+                    waiting.append((layer, index, call))
                     continue
-                args = [tensors[k] for k in keys]
-                outputs = layer(args[0] if len(args) == 1 else args)
-                outputs = list(outputs.values()) if isinstance(outputs, dict) else _as_list(outputs)
-                tensors.update({(layer.name, index, i): t for i, t in enumerate(outputs)})
+                args, kwargs = (call["args"], call["kwargs"]) if isinstance(call, dict) \
+                    else (call, {})
+                args = resolve(args)
+                outputs = layer(args[0] if len(args) == 1 else args,
+                                **{key: resolve(value) for key, value in kwargs.items()})
+                tensors.update({(layer.name, index, i): t for i, t in enumerate(flatten(outputs))})
                 calls_made[layer.name] = index + 1
             if len(waiting) == len(pending):
                 names = [layer.name for layer, _, _ in waiting]
                 raise ValueError(f"Model config '{config.get('name')}': the calls of {names} "
                                  f"read tensors that no layer produces")
             pending = waiting
-
-        def resolve(structure):
-            if isinstance(structure, dict):
-                return {key: tensors[tuple(r)] for key, r in structure.items()}
-            if structure and isinstance(structure[0], list):
-                return [tensors[tuple(r)] for r in structure]
-            return tensors[tuple(structure)]
-
         trainable = config.get("trainable", True)
         return cls(resolve(config["input_layers"]), resolve(config["output_layers"]),
                    name=config["name"], trainable=None if trainable else False)
@@ -519,50 +529,37 @@ class Model(Trainer, Layer):
     # -- saving (see nnlib.saving) ---------------------------------------------------------
     def save_weights(self, filepath):
         """Write every weight to ``filepath`` (``.weights.npz``)."""
-        from .. import saving
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath):
         """Read weights saved by ``save_weights`` (or from a whole-model file);
         nothing changes unless every weight is present with its shape."""
-        from .. import saving
         saving.load_weights(self, filepath)
 
     def save(self, filepath):
         """Write the architecture, the weights and the optimizer's state to one file."""
-        from .. import saving
         saving.save_model(self, filepath)
 
 
-def class_name(layer):
-    """The ``class_name`` a config records: ``Functional`` for a ``Model``, as in Keras."""
-    return "Functional" if type(layer) is Model else type(layer).__name__
+def gather(values, structure, missing=KeyError):
+    """The values of the tensors of ``structure``, in its shape (``missing``
+    for a tensor without one, unless it is ``KeyError``)."""
+    if isinstance(structure, SymbolicTensor):
+        return values[id(structure)] if missing is KeyError else values.get(id(structure))
+    return pack_as(structure, [values[id(t)] if missing is KeyError else values.get(id(t))
+                               for t in flatten(structure)])
 
 
-def layer_from_config(spec, custom_objects=None):
-    """A layer (or model) from ``{"class_name", "config"}``: found among
-    ``custom_objects``, the registered layers and models, or ``InputLayer``."""
-    from .. import registry
-    name = spec["class_name"]
-    custom_objects = custom_objects or {}
-    if name in custom_objects:
-        cls = custom_objects[name]
-    elif name == "InputLayer":
-        cls = InputLayer
-    else:
-        cls = None
-        for kind in ("layer", "model"):
-            try:
-                cls = registry.entry_for(kind, name).cls
-                break
-            except ValueError:
-                continue
-        if cls is None:
-            raise ValueError(f"unknown layer class {name!r}: not a registered nnlib layer; "
-                             f"pass it as custom_objects={{{name!r}: {name}}}")
-    if issubclass(cls, Model):
-        return cls.from_config(spec["config"], custom_objects)
-    return cls.from_config(spec["config"])
+def _is_ref(item):
+    """A reference ``[layer_name, node_index, tensor_index]`` in a config."""
+    return isinstance(item, (list, tuple)) and len(item) == 3 and isinstance(item[0], str)
 
 
-__all__ = ["Input", "InputLayer", "Model", "class_name", "layer_from_config"]
+def _refs_in(structure):
+    if _is_ref(structure):
+        return [structure]
+    items = structure.values() if isinstance(structure, dict) else structure
+    return [ref for item in items for ref in _refs_in(item)]
+
+
+__all__ = ["Input", "InputLayer", "Model", "Tape"]

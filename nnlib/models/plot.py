@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..graph import topological_order
-from .functional import class_name
 
 
 @dataclass
@@ -85,14 +84,14 @@ def box_label(node, show_shapes=False, show_dtype=False, show_layer_names=True,
               show_layer_activations=False, show_trainable=False):
     """The text of one box: name and type, then the options asked for."""
     layer = node.layer
-    kind = class_name(layer)
+    kind = layer.class_name()
     lines = [f"{layer.name} ({kind})" if show_layer_names else kind]
     activation = getattr(layer, "activation", None)
     if show_layer_activations and activation is not None:
         lines.append(f"activation: {type(activation).__name__.lower()}")
     if show_shapes:
-        if node.inputs:
-            lines.append(f"in: {_shape(t.shape for t in node.inputs)}")
+        if node.tensors:
+            lines.append(f"in: {_shape(t.shape for t in node.tensors)}")
         lines.append(f"out: {_shape(t.shape for t in node.outputs)}")
     if show_dtype:
         lines.append(f"dtype: {layer.dtype}")

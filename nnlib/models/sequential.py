@@ -3,7 +3,9 @@ import numpy as np
 
 from ..graph import SymbolicTensor
 from ..layers.base import Layer
-from .functional import Input, InputLayer, Model, class_name, layer_from_config
+from ..layers.deserialization import layer_from_config
+from ..layers.input_layer import Input, InputLayer
+from .functional import Model
 
 
 class Sequential(Model):
@@ -97,8 +99,11 @@ class Sequential(Model):
         self.rebuild()
 
     def prepare(self, x):
+        """As ``Model.prepare``, building the model from the data's shape first if
+        it has no input yet (``x`` may be the array or a list holding it)."""
         if not self.built:
-            self.build(np.shape(x))
+            one = isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray)
+            self.build(np.shape(x[0] if one else x))
         return super().prepare(x)
 
     def get_config(self):
@@ -106,7 +111,7 @@ class Sequential(Model):
         layers = ([self.input_tensor.node.layer] if self.input_tensor is not None else []) \
             + self.stack
         return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": class_name(layer), "config": layer.get_config()}
+                "layers": [{"class_name": layer.class_name(), "config": layer.get_config()}
                            for layer in layers]}
 
     @classmethod

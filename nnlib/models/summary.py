@@ -16,7 +16,6 @@ import re
 
 import numpy as np
 
-from . import functional  # functional.class_name, read at call time (functional imports us)
 
 LINE_LENGTH = 76
 
@@ -111,7 +110,7 @@ def is_chain(model):
         return False
     previous = model.inputs[0]
     for node in model.nodes:
-        if node.inputs != [previous] or len(node.outputs) != 1:
+        if node.tensors != [previous] or len(node.outputs) != 1:
             return False
         previous = node.outputs[0]
     return model.outputs[0] is previous and len(model.nodes) == len(model.layers) - 1
@@ -130,7 +129,7 @@ def connections(layer, model, node_index):
     """What each call of ``layer`` in ``model`` reads: ``name[node][tensor], ...``."""
     calls = [n for n in layer.inbound_nodes if n in model.nodes]
     refs = [f"{t.node.layer.name}[{node_index[id(t.node)]}][{t.node.outputs.index(t)}]"
-            for node in calls for t in node.inputs]
+            for node in calls for t in node.tensors]
     return ", ".join(refs) or "-"
 
 
@@ -153,7 +152,7 @@ def summary_text(model, line_length=None, show_trainable=False):
     rows = []
     for layer in model.layers:
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        row = [f"{layer.name} ({functional.class_name(layer)})", output_shape(layer, nodes),
+        row = [f"{layer.name} ({layer.class_name()})", output_shape(layer, nodes),
                params]
         if not chain:
             row.append(connections(layer, model, node_index))

@@ -1,16 +1,22 @@
 """The training loop behind ``compile``, ``fit``, ``evaluate`` and ``predict``.
 
-One step is four visible calls, the same a learner writes by hand::
+One step is five visible parts, the ones a learner writes by hand::
 
-    y_pred, tape = model.forward(x, training=True)
+    y_pred, tape = model.forward(x, training=True)                     # forward
     loss, loss_cache = model.loss.forward(y, y_pred, mask=tape.output_mask)
-    _, grads = model.backward(model.loss.backward(1.0, loss_cache), tape, need_dx=False)
+    loss = loss + sum(tape.losses)                                     # added losses
+    _, grads = model.backward(model.loss.backward(1.0, loss_cache), tape,
+                              need_dx=False)                           # backward
     model.optimizer.apply(grads, model.named_weights(trainable_only=True))
+    tape.apply_updates()                                               # state updates
 
 ``fit`` repeats it over shuffled mini-batches, keeps running means of the
 loss and the metrics (the logs), and calls the callbacks at the edges of
 epochs and batches, as Keras 3's ``fit`` does.  Data is one array, a list,
-or a dict keyed by input names (``x``) and output names (``y``).
+or a dict keyed by input names (``x``) and output names (``y``); it is
+lined up with the model's inputs and outputs once, as flat lists of arrays
+(``standardize``), and the step runs the executor on those lists
+(``model.execute``), the same calls without the packing.
 """
 import math
 
@@ -56,24 +62,28 @@ def split_validation(arrays, validation_split):
 
 
 class Trainer:
-    """``compile``/``fit``/``evaluate``/``predict`` for a model with
-    ``forward``, ``backward``, ``named_weights`` and its inputs' and outputs' names."""
+    """``compile``/``fit``/``evaluate``/``predict`` for a model with ``execute``,
+    ``execute_backward``, ``named_weights`` and its inputs' and outputs' names."""
 
     compiled = False
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None):
         """Choose the optimizer, the loss (one, or one per output), the weights of
-        the outputs' losses and the metrics; see ``compile_utils`` for the rules."""
+        the outputs' losses and the metrics; see ``compile_utils`` for the rules.
+
+        ``model.loss`` is the loss as a learner calls it (on the outputs'
+        structure); the step uses ``compiled_loss``, the same on flat lists.
+        """
         names = self.compile_output_names()
         self.optimizer = optimizers.get(optimizer)
         self.loss = compile_loss(loss, loss_weights, names)
-        per_output_losses = self.loss.losses if isinstance(self.loss, OutputLosses) \
-            else [self.loss]
-        self.compiled_metrics = OutputMetrics(metrics, names, per_output_losses)
+        self.compiled_loss = self.loss if isinstance(self.loss, OutputLosses) \
+            else OutputLosses([self.loss], [1.0], names)
+        self.compiled_metrics = OutputMetrics(metrics, names, self.compiled_loss.losses)
         self.compile_config = {"optimizer": optimizer, "loss": loss,
                                "loss_weights": loss_weights, "metrics": metrics}
         self.loss_tracker = metrics_module.Mean(name="loss")
-        with_loss = [name for name, loss_k in zip(names, per_output_losses) if loss_k]
+        with_loss = [name for name, loss_k in zip(names, self.compiled_loss.losses) if loss_k]
         self.output_loss_trackers = {  # as Keras: only when there are several losses
             f"{name}_loss": metrics_module.Mean(name=f"{name}_loss")
             for name in (with_loss if len(with_loss) > 1 else [])}
@@ -114,14 +124,13 @@ class Trainer:
         logs.update(self.compiled_metrics.result())
         return logs
 
-    def update_logs(self, loss, loss_cache, y, y_pred, mask):
+    def update_logs(self, loss, loss_cache, ys, y_pred, masks):
         """Add one batch's loss, per-output losses and predictions to the logs."""
-        batch_size = len(next(a for a in y if a is not None))
-        self.loss_tracker.update_state(float(loss), sample_weight=batch_size)
+        batch_size = len(y_pred[0])
+        self.loss_tracker.update_state(loss, sample_weight=batch_size)
         for name, tracker in self.output_loss_trackers.items():
             tracker.update_state(loss_cache.output_losses[name], sample_weight=batch_size)
-        masks = mask if isinstance(mask, list) else [mask] * len(self.outputs)
-        self.compiled_metrics.update_state(y, self.flatten_outputs(y_pred), masks)
+        self.compiled_metrics.update_state(ys, y_pred, masks)
 
     def returned(self, logs, return_dict):
         """Keras's return value: the dict, or its values (the loss alone if that is all)."""
@@ -132,11 +141,10 @@ class Trainer:
 
     # -- data ------------------------------------------------------------------------------
     def standardize(self, x, y=None, sample_weight=None):
-        """``(xs, ys, sample_weights)`` as lists of arrays lined up with the
-        inputs and outputs, every array with the same number of samples."""
-        if not self.built:
-            self.build(np.shape(x))
-        xs = [np.asarray(a) for a in self.flatten_inputs(x)]
+        """``(xs, ys, sample_weights)``: lists of arrays lined up with the inputs
+        and outputs (inputs cast to their dtypes, ``None`` where nothing is
+        given), every array with the same number of samples."""
+        xs = self.prepare(x)
         named = [(f"x['{n}']" if len(xs) > 1 else "x", a) for n, a in zip(self.input_names, xs)]
         ys = sws = [None] * len(self.outputs)
         if y is not None:
@@ -159,7 +167,7 @@ class Trainer:
                 named += [(f"sample_weight['{n}']", a)
                           for n, a in zip(self.output_names, sws) if a is not None]
             else:
-                sws = [np.asarray(sample_weight)] * len(ys)
+                sws = [np.asarray(sample_weight)] * len(self.outputs)
                 named.append(("sample_weight", sws[0]))
         counts = {label: len(a) for label, a in named}
         if len(set(counts.values())) > 1:
@@ -168,35 +176,32 @@ class Trainer:
                              f"samples, but {listed}")
         return xs, ys, sws
 
-    def loss_targets(self, values):
-        """What the loss takes: the one array of a single-loss model, else the list."""
-        return values if isinstance(self.loss, OutputLosses) else values[0]
-
     # -- one batch -------------------------------------------------------------------------
-    def train_step(self, x, y, sample_weight=None):
-        """One step of gradient descent on a batch (the four visible calls).
-
-        Returns the batch loss (before the step), the predictions, their
-        mask and the loss's cache.
-        """
-        self.require_compiled()
-        y_pred, tape = self.forward(self.prepare(x), training=True)
-        loss, loss_cache = self.loss.forward(y, y_pred, sample_weight=sample_weight,
-                                             mask=tape.output_mask)
-        _, grads = self.backward(self.loss.backward(1.0, loss_cache), tape, need_dx=False)
+    def train_step(self, xs, ys, sample_weights):
+        """One step of gradient descent on a batch given as flat lists: the five
+        parts of the module docstring.  Returns the batch loss (before the
+        step), the predictions, their masks and the loss's cache."""
+        y_pred, tape = self.execute(xs, training=True)
+        loss, loss_cache = self.compiled_loss.forward(ys, y_pred, sample_weights,
+                                                      tape.output_masks)
+        loss = loss + sum(tape.losses)
+        _, grads = self.execute_backward(self.compiled_loss.backward(1.0, loss_cache), tape,
+                                         need_dx=False)
         self.optimizer.apply(grads, self.named_weights(trainable_only=True))
-        return float(loss), y_pred, tape.output_mask, loss_cache
+        tape.apply_updates()
+        return loss, y_pred, tape.output_masks, loss_cache
 
-    def test_step(self, x, y, sample_weight=None):
-        """The loss on a batch in inference mode: ``(loss, y_pred, mask, loss_cache)``."""
-        y_pred, tape = self.forward(self.prepare(x), training=False)
-        loss, loss_cache = self.loss.forward(y, y_pred, sample_weight=sample_weight,
-                                             mask=tape.output_mask)
-        return float(loss), y_pred, tape.output_mask, loss_cache
+    def test_step(self, xs, ys, sample_weights):
+        """The loss (with the added losses) on a batch in inference mode:
+        ``(loss, y_pred, masks, loss_cache)``."""
+        y_pred, tape = self.execute(xs, training=False)
+        loss, loss_cache = self.compiled_loss.forward(ys, y_pred, sample_weights,
+                                                      tape.output_masks)
+        return loss + sum(tape.losses), y_pred, tape.output_masks, loss_cache
 
     def run_batch(self, step, xs, ys, sws):
-        loss, y_pred, mask, cache = step(xs, self.loss_targets(ys), self.loss_targets(sws))
-        self.update_logs(loss, cache, ys, y_pred, mask)
+        loss, y_pred, masks, loss_cache = step(xs, ys, sws)
+        self.update_logs(loss, loss_cache, ys, y_pred, masks)
 
     def train_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """One gradient step on exactly this batch; returns its logs (computed
@@ -214,7 +219,7 @@ class Trainer:
         return self.returned(self.logs(), return_dict)
 
     def predict_on_batch(self, x):
-        return self.forward(self.prepare(x), training=False)[0]
+        return self.forward(x, training=False)[0]
 
     # -- whole data sets ---------------------------------------------------------------
     def fit(self, x, y, batch_size=None, epochs=1, verbose=1, callbacks=None,
@@ -300,9 +305,9 @@ class Trainer:
         bar = ProgressBar(len(steps)) if verbose else None
         parts = []
         for step, index in enumerate(steps, 1):
-            y_pred = self.forward(self.prepare(take(xs, index)), training=False)[0]
-            parts.append(self.flatten_outputs(y_pred))
+            parts.append(self.execute(take(xs, index), training=False)[0])
             if bar:
                 bar.update(step, {})
         outputs = [np.concatenate(chunks) for chunks in zip(*parts)]
         return self.pack(outputs, self.output_kind, self.output_names)
+

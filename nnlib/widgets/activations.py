@@ -205,7 +205,7 @@ def gradient_norms(model, x, y, loss=None):
     y_pred, tape = model.forward(model.prepare(x), training=True)
     _, loss_cache = loss.forward(y, y_pred)
     _, grads = model.backward(loss.backward(1.0, loss_cache), tape, need_dx=False)
-    return np.array([np.linalg.norm(grads[f"{layer.name}/kernel"])
+    return np.array([np.linalg.norm(grads[f"{layer.name}.kernel"])
                      for layer in model.layers if isinstance(layer, Dense)])
 
 
@@ -298,7 +298,8 @@ def dead_unit_fraction(model, x):
     activation has a zero derivative on every input of ``x``: units that no
     longer learn (a "dead" ReLU outputs 0 for all of them)."""
     _, tape = model.forward(model.prepare(x), training=False)
-    hidden = [(node.layer, cache) for node, cache in tape if isinstance(node.layer, Dense)][:-1]
+    hidden = [(record.node.layer, record.cache) for record in tape
+              if isinstance(record.node.layer, Dense)][:-1]
     fractions = []
     for layer, (_, activation_cache) in hidden:
         ones = np.ones((len(x), layer.units), dtype=layer.dtype)

@@ -430,7 +430,7 @@ def train_curves(build_model, optimizers, x, y, epochs=3, batch_size=32, seed=0,
             order = generator().permutation(len(x))
             for start in range(0, len(x), batch_size):
                 index = order[start:start + batch_size]
-                losses.append(model.train_step(x[index], y[index])[0])
+                losses.append(model.train_on_batch(x[index], y[index]))
         runs[label] = TrainingRun(np.array(losses), model)
     return runs
 
@@ -479,7 +479,7 @@ def lr_range_test(build_model, x, y, optimizer="sgd", min_lr=1e-4, max_lr=10.0, 
     for step in range(steps):
         index = order[step * batch_size:(step + 1) * batch_size]
         rates.append(optimizer.learning_rate)
-        losses.append(model.train_step(x[index], y[index])[0])
+        losses.append(model.train_on_batch(x[index], y[index]))
         smoothed = smooth(losses)
         if not np.isfinite(smoothed[-1]) or smoothed[-1] > stop_factor * smoothed.min():
             break
