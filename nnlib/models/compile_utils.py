@@ -132,6 +132,8 @@ class LossMetric(metrics_module.MeanMetric):
     """A loss used as a metric (``metrics=["mae"]``): the mean of its per-sample
     values, as Keras wraps a loss function in a metric."""
 
+    direction = "down"
+
     def __init__(self, loss, name=None):
         self.loss = type(loss)(**{**loss.get_config(), "reduction": "none"})
         super().__init__(name or loss.name)
@@ -196,6 +198,10 @@ class OutputMetrics:
     @property
     def metrics(self):
         return [metric for _, metric, _ in self.entries or []]
+
+    def named_metrics(self):
+        """``(log name, metric)`` pairs, once the first batch has built them."""
+        return [(name, metric) for _, metric, name in self.entries or []]
 
     def update_state(self, y_true, y_pred, masks):
         """Add a batch (lists, one entry per output); masked positions weigh nothing."""

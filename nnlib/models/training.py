@@ -109,6 +109,17 @@ class Trainer:
         return [self.loss_tracker, *self.output_loss_trackers.values(),
                 *self.compiled_metrics.metrics]
 
+    def log_directions(self):
+        """``{log name: "up" or "down"}``: whether a larger or a smaller value is
+        better, as each metric says (``metric.direction``; losses go down), for
+        callbacks that watch a log (``EarlyStopping``).  A metric that does not
+        say is left out."""
+        directions = {"loss": "down", **{name: "down" for name in self.output_loss_trackers}}
+        for name, metric in self.compiled_metrics.named_metrics():
+            if getattr(metric, "direction", None) in ("up", "down"):
+                directions[name] = metric.direction
+        return directions
+
     @property
     def metrics_names(self):
         return list(self.logs())
