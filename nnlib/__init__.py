@@ -13,8 +13,7 @@ from . import callbacks, saving
 from .models import Input, Model, Sequential, plot_model
 from .registry import table
 from .saving import load_model
-
-__version__ = "0.1.0"
+from .version import __version__
 
 
 def get(kind, identifier, **kwargs):

@@ -38,6 +38,7 @@ import numpy as np
 from .layers.base import deferred_initialization
 from .layers.deserialization import layer_from_config
 from .serialization import deserialize, serialize
+from .version import __version__
 
 FORMAT = "nnlib.model"
 FORMAT_VERSION = 1
@@ -182,7 +183,6 @@ def save_model(model, filepath):
                           f"loaded model yourself", stacklevel=2)
     config = {"class_name": model.class_name(), "config": model.get_config(),
               "compile_config": compile_config}
-    from . import __version__
     members = {"metadata.json": json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION,
                                             "nnlib_version": __version__}),
                "config.json": json.dumps(config, indent=1),

@@ -105,3 +105,31 @@ def test_same_training_step(pair):
         assert mine["loss"] == pytest.approx(keras_logs["loss"], rel=1e-5)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_dict_outputs_order_their_weights_by_sorted_key_as_keras():
+    """Two heads of equal shape under keys given out of order: Keras flattens the dict
+    by sorted key, so ``layers`` and ``get_weights()`` follow that order. Copied
+    across, each head must land in its own place (swapped heads would still fit)."""
+    def heads(lib_input, lib_dense, lib_model):
+        x = lib_input((3,), name="features")
+        return lib_model(x, {"zeta": lib_dense(2, name="z_head")(x),
+                             "alpha": lib_dense(2, name="a_head")(x)})
+
+    ours = heads(Input, Dense, Model)
+    theirs = heads(keras.Input, L.Dense, keras.Model)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers] == \
+        ["features", "a_head", "z_head"]
+    assert ours.output_names == ["alpha", "zeta"]
+    ours.set_weights([w.detach().cpu().numpy() if hasattr(w, "detach") else np.asarray(w)
+                      for w in theirs.get_weights()])
+    x = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
+    expected = theirs.predict(x, verbose=0)
+    got = ours.predict(x)
+    for key in ("alpha", "zeta"):
+        np.testing.assert_allclose(got[key], np.asarray(expected[key]), rtol=1e-5, atol=1e-6)
+    back = heads(Input, Dense, Model)
+    back.set_weights(ours.get_weights())
+    theirs.set_weights(back.get_weights())
+    np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)["zeta"]),
+                               back.predict(x)["zeta"], rtol=1e-5, atol=1e-6)
