@@ -218,28 +218,32 @@ class Layer(Configurable):
         attribute that holds it: ``cell``, ``forward_layer``).  None by default."""
         return []
 
-    def walk_weights(self, learning=True):
+    def weight_entries(self):
         """Every weight of the tree, once, in Keras's order: the layer's own
         trainable weights, its own non-trainable ones, then each child's.
 
-        Yields ``(names, groups, weight, learns)``: the weight's path by layer
+        A list of ``(names, groups, weight, layers)``: the weight's path by layer
         names (``("forward_lstm", "kernel")``), its path by Keras's saving
-        groups (``("forward_layer", "cell", "kernel")``), the weight, and
-        whether the optimizer moves it (it is trainable and so is every layer
-        on its path).
+        groups (``("forward_layer", "cell", "kernel")``), the weight, and the
+        layers on its path (this one first).
         """
-        learning = learning and self.trainable
-        seen = set()
         own = [w for w in self._weights if w.trainable] + \
             [w for w in self._weights if not w.trainable]
-        for weight in own:
-            seen.add(id(weight))
-            yield (weight.name,), (weight.name,), weight, learning and weight.trainable
+        entries = [((w.name,), (w.name,), w, (self,)) for w in own]
+        seen = {id(w) for w in own}
         for group, child in self.children():
-            for names, groups, weight, learns in child.walk_weights(learning):
+            for names, groups, weight, layers in child.weight_entries():
                 if id(weight) not in seen:
                     seen.add(id(weight))
-                    yield (child.name, *names), (group, *groups), weight, learns
+                    entries.append(((child.name, *names), (group, *groups), weight,
+                                    (self, *layers)))
+        return entries
+
+    def walk_weights(self):
+        """``weight_entries`` with, for each weight, whether the optimizer moves it:
+        it is trainable, and so is every layer on its path."""
+        for names, groups, weight, layers in self.weight_entries():
+            yield names, groups, weight, weight.trainable and all(l.trainable for l in layers)
 
     def named_weights(self, trainable_only=False):
         """``{dotted path: Weight}`` in Keras's order (``kernel``, or

@@ -191,6 +191,11 @@ class Model(Trainer, Layer):
             raise ValueError(f"Model '{self.name}': layer names must be unique, "
                              f"{repeated} appear more than once")
         self.built = True
+        self._weight_entries = Layer.weight_entries(self)
+        self._regularized = [(names, weight, layers)
+                             for names, _, weight, layers in self._weight_entries
+                             if weight.regularizer is not None
+                             and not any(isinstance(layer, Model) for layer in layers[1:])]
 
     @property
     def layers(self):
@@ -200,11 +205,16 @@ class Model(Trainer, Layer):
         """The model's layers, each saved under ``layers/<class>`` with a count for
         repeats (``layers/dense``, ``layers/dense_1``), as Keras's weight files."""
         groups, used = [], {}
-        for layer in getattr(self, "graph_layers", []) if self.built else []:
+        for layer in self.graph_layers if self.built else []:
             base = snake_case(layer.class_name())
             count = used[base] = used.get(base, -1) + 1
             groups.append((f"layers/{base}" + (f"_{count}" if count else ""), layer))
         return groups
+
+    def weight_entries(self):
+        """The weight tree (``Layer.weight_entries``), walked once when the graph is
+        connected: a model's layers are all built by then."""
+        return self._weight_entries if self.built else []
 
     def sublayers(self):
         """The layers ``trainable`` reaches (none before the graph exists)."""
@@ -357,9 +367,7 @@ class Model(Trainer, Layer):
             layer = node.layer
             inputs = layer.prepare(gather(values, node.inputs))
             keywords = {key: gather(values, value) for key, value in node.keywords.items()}
-            mask = gather(masks, node.inputs, missing=None)
-            if not flatten(mask):  # no input carries a mask
-                mask = None
+            mask = input_mask(masks, node.inputs)
             if layer.uses_mask and "mask" not in keywords:
                 keywords["mask"] = mask
             outputs, cache, effects = layer.run_forward(inputs, training=training, **keywords)
@@ -373,15 +381,17 @@ class Model(Trainer, Layer):
             tape.append(Record(node, cache, ys, bool(effects.losses)))
             tape.updates.update(effects.updates)
             tape.losses.extend(effects.losses)
-        tape.losses.extend(w.regularizer(w.value) for _, w, _ in self.regularized_weights())
+        tape.losses.extend(weight.regularizer(weight.value)
+                           for _, weight, _ in self.regularized_weights())
         tape.output_masks = [masks.get(id(t)) for t in self.outputs]
         return [values[id(t)] for t in self.outputs], tape
 
     def execute_backward(self, d_outputs, tape, need_dx=True):
         """Walk the tape in reverse from ``d_outputs`` (a list lined up with the
         outputs); returns the list of input gradients (``None`` without
-        ``need_dx``) and the weight gradients by path."""
-        needs = self.tensors_needing_grad(need_dx)
+        ``need_dx``) and the gradients of the weights that learn, by path."""
+        learning = self.named_weights(trainable_only=True)
+        needs = self.tensors_needing_grad(need_dx, {path.partition(".")[0] for path in learning})
         grads = {}
         for tensor, d in zip(self.outputs, d_outputs):
             _accumulate(grads, id(tensor), d)
@@ -395,47 +405,34 @@ class Model(Trainer, Layer):
             need = any(needs[id(t)] for t in node.tensors)
             d_in, layer_grads = layer.backward(d_outs[0] if len(d_outs) == 1 else d_outs, cache,
                                                need_dx=need)
-            if layer.trainable:
-                for key, grad in layer_grads.items():
-                    _accumulate(weight_grads, f"{layer.name}.{key}", grad)
+            for key, grad in layer_grads.items():
+                path = f"{layer.name}.{key}"
+                if path in learning:
+                    _accumulate(weight_grads, path, grad)
             if need:
-                if node.keywords:
-                    d_in = [d_in.get("inputs"), {key: d_in.get(key) for key in node.keywords}]
-                template = [node.inputs, node.keywords] if node.keywords else node.inputs
-                try:
-                    parts = leaves_like(template, d_in)
-                except ValueError as error:
-                    raise layer.error(f"backward returned gradients that do not match its "
-                                      f"inputs: {error}") from None
-                for tensor, d in zip(node.tensors, parts):
+                for tensor, d in zip(node.tensors, input_gradients(node, d_in)):
                     _accumulate(grads, id(tensor), d)
         for path, weight, learns in self.regularized_weights():
             if learns:
                 _accumulate(weight_grads, path, weight.regularizer.gradient(weight.value))
-        learning = self.named_weights(trainable_only=True)
-        weight_grads = {key: g for key, g in weight_grads.items() if key in learning}
         if not need_dx:
             return None, weight_grads
         return [grads.get(id(t)) for t in self.inputs], weight_grads  # None: input unused
 
-    def tensors_needing_grad(self, need_dx):
-        """Which tensors lead back to something that learns (or to a wanted input)."""
+    def tensors_needing_grad(self, need_dx, learners):
+        """Which tensors lead back to a layer that learns (one of ``learners``, by
+        name) or to a wanted input."""
         needs = {id(t): need_dx for t in self.inputs}
         for node in self.nodes:
-            learns = any(learns for *_, learns in node.layer.walk_weights())
-            need = learns or any(needs[id(t)] for t in node.tensors)
+            need = node.layer.name in learners or any(needs[id(t)] for t in node.tensors)
             needs.update({id(t): need for t in node.outputs})
         return needs
 
     def regularized_weights(self):
-        """``(path, weight, learns)`` for each weight with a regularizer among this
-        graph's layers; a nested model counts its own (its tape carries them)."""
-        for layer in self.graph_layers:
-            if isinstance(layer, Model):
-                continue
-            for names, _, weight, learns in layer.walk_weights(self.trainable):
-                if weight.regularizer is not None:
-                    yield ".".join((layer.name, *names)), weight, learns
+        """``(path, weight, learns)`` for each weight with a regularizer; a nested
+        model counts its own (its tape carries their penalties)."""
+        for names, weight, layers in self._regularized:
+            yield ".".join(names), weight, weight.trainable and all(l.trainable for l in layers)
 
     # -- a model as a layer ------------------------------------------------------------
     def call_symbolic(self, inputs):
@@ -539,6 +536,30 @@ class Model(Trainer, Layer):
     def save(self, filepath):
         """Write the architecture, the weights and the optimizer's state to one file."""
         saving.save_model(self, filepath)
+
+
+def input_mask(masks, structure):
+    """The mask of a node's input (a list for several inputs), or ``None`` if no
+    input carries one."""
+    if isinstance(structure, SymbolicTensor):
+        return masks.get(id(structure))
+    found = gather(masks, structure, missing=None)
+    return found if flatten(found) else None
+
+
+def input_gradients(node, d_inputs):
+    """A layer's input gradients (its backward's structure) lined up with the
+    node's tensors; a ``ValueError`` naming the layer if they do not fit."""
+    if isinstance(node.inputs, SymbolicTensor) and not node.keywords:
+        return [d_inputs]
+    if node.keywords:
+        d_inputs = [d_inputs.get("inputs"), {key: d_inputs.get(key) for key in node.keywords}]
+    template = [node.inputs, node.keywords] if node.keywords else node.inputs
+    try:
+        return leaves_like(template, d_inputs)
+    except ValueError as error:
+        raise node.layer.error(f"backward returned gradients that do not match its "
+                               f"inputs: {error}") from None
 
 
 def gather(values, structure, missing=KeyError):
