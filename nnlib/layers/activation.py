@@ -42,7 +42,7 @@ class Activation(Layer):
         return self.activation.forward(x)
 
     def backward(self, dy, cache, *, need_dx=True):
-        return self.activation.backward(dy, cache), {}
+        return (self.activation.backward(dy, cache) if need_dx else None), {}
 
     @classmethod
     def gradient_check_sample(cls, rng):
@@ -174,6 +174,8 @@ class Softmax(ActivationLayer):
 
     def backward(self, dy, cache, *, need_dx=True):
         cache, keep = cache
+        if not need_dx:
+            return None, {}
         if keep is None:
             return self.activation.backward(dy, cache), {}
         return np.where(keep, self.activation.backward(np.where(keep, dy, 0), cache), 0), {}

@@ -57,6 +57,8 @@ class Pooling(Layer):
         return y, (xp.shape, pads, cache)
 
     def backward(self, dy, cache, *, need_dx=True):
+        if not need_dx:  # no weights: nothing to compute
+            return None, {}
         padded_shape, pads, pool_cache = cache
         dxp = np.zeros(padded_shape, dy.dtype)
         self.unpool(dxp, dy, pool_cache)
@@ -259,6 +261,8 @@ class GlobalMaxPooling(GlobalPooling):
         return self.shaped(y), (x.shape, winner)
 
     def backward(self, dy, cache, *, need_dx=True):
+        if not need_dx:
+            return None, {}
         shape, winner = cache
         d_flat = np.zeros((shape[0], int(np.prod(shape[1:-1])), shape[-1]), dy.dtype)
         np.put_along_axis(d_flat, winner, dy.reshape(len(dy), 1, -1), axis=1)
@@ -289,6 +293,8 @@ class GlobalAveragePooling(GlobalPooling):
         return self.shaped(y), (x.shape, weights)
 
     def backward(self, dy, cache, *, need_dx=True):
+        if not need_dx:
+            return None, {}
         shape, weights = cache
         dx = weights[:, :, None] * dy.reshape(len(dy), 1, -1)
         return dx.reshape(shape), {}

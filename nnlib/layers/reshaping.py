@@ -29,7 +29,7 @@ class Rearrange(Layer):
         return x.reshape(len(x), *self.target(x.shape)), x.shape
 
     def backward(self, dy, shape, *, need_dx=True):
-        return dy.reshape(shape), {}
+        return (dy.reshape(shape) if need_dx else None), {}
 
 
 @register("layer", family="Reshaping", aliases=("flatten",),
