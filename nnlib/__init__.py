@@ -17,8 +17,17 @@ from .version import __version__
 
 
 def get(kind, identifier, **kwargs):
-    """Resolve a name such as ``("activation", "relu")`` to a component."""
-    return registry.get(kind, identifier, **kwargs)
+    """Resolve a name such as ``("activation", "relu")`` to a component (keyword
+    arguments go to its class); an instance of the kind's base class, registered
+    or not, comes back as it is, as ``compile`` takes it."""
+    if isinstance(identifier, str) or kwargs or kind not in _GETTERS:
+        return registry.get(kind, identifier, **kwargs)
+    return _GETTERS[kind](identifier)
+
+
+_GETTERS = {"activation": activations.get, "initializer": initializers.get,
+            "regularizer": regularizers.get, "loss": losses.get, "metric": metrics.get,
+            "optimizer": optimizers.get}
 
 
 __all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "get",

@@ -23,12 +23,14 @@ import numpy as np
 from . import registry
 from .backend import as_float_array, floatx
 from .registry import register
+from .serialization import Configurable
 
 
-class ActivationFunction:
+class ActivationFunction(Configurable):
     """Base class: ``forward(x) -> (y, cache)`` and ``backward(dy, cache) -> dx``.
 
-    ``cost`` says in words what one element costs to compute.
+    ``cost`` says in words what one element costs to compute.  The config is
+    the arguments of ``__init__`` (see ``nnlib.serialization``).
     """
 
     differentiable = True
@@ -53,13 +55,6 @@ class ActivationFunction:
     def gradient_check_sample(cls, rng):
         """An instance and an input away from kinks, for the gradient check."""
         return cls(), (away_from_zero(rng, (4, 6)),)
-
-    def get_config(self):
-        return dict(vars(self))
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class ElementwiseActivation(ActivationFunction):
@@ -324,9 +319,6 @@ class LeakyReLU(ReLU):
     def __init__(self, negative_slope=0.2):
         super().__init__(negative_slope=negative_slope)
 
-    def get_config(self):
-        return {"negative_slope": self.negative_slope}
-
     @classmethod
     def gradient_check_sample(cls, rng):
         return cls(), (away_from_zero(rng, (4, 6)),)
@@ -398,9 +390,6 @@ class SELU(ELU):
 
     def derivative(self, x, y):
         return self.SCALE * super().derivative(x, y / self.SCALE)
-
-    def get_config(self):
-        return {}
 
 
 def erf(x):

@@ -103,28 +103,16 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
-# Names whose smaller values are better (losses and errors); Keras reads each
-# metric's direction, nnlib reads the name.
-_DECREASING = ("loss", "error", "crossentropy", "divergence", "hinge", "logcosh",
-               "mae", "mse", "mape", "msle", "rmse")
-_INCREASING = ("accuracy", "acc", "auc", "precision", "recall", "f1", "score")
+def improvement_direction(monitor, directions):
+    """``"min"``, ``"max"`` or ``None``: how ``monitor`` improves according to
+    ``directions``, the ``{log name: "up" or "down"}`` of ``model.log_directions()``
+    (losses go down; a metric says with its ``direction``).  ``val_X`` goes as ``X``.
 
-
-def improvement_direction(monitor, mode):
-    """``"min"`` or ``"max"``.  ``auto`` minimises losses and errors (by name:
-    ``val_loss``, ``mae``, ``mean_squared_error``...) and maximises accuracies,
-    AUC, precision, recall and F-scores; anything else needs an explicit mode."""
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-    if mode != "auto":
-        return mode
-    words = monitor.removeprefix("val_").lower().split("_")
-    if any(word in _DECREASING for word in words):
-        return "min"
-    if any(word in _INCREASING for word in words):
-        return "max"
-    raise ValueError(f"cannot tell whether '{monitor}' should go up or down; "
-                     f"pass mode='min' or mode='max'")
+    >>> improvement_direction("val_accuracy", {"loss": "down", "accuracy": "up"})
+    'max'
+    """
+    direction = directions.get(monitor) or directions.get(monitor.removeprefix("val_"))
+    return {"down": "min", "up": "max", None: None}[direction]
 
 
 class MonitorCallback(Callback):
@@ -132,30 +120,47 @@ class MonitorCallback(Callback):
 
     An improvement is a change of more than ``min_delta`` in the right
     direction: :math:`v < \\text{best} - \\delta` (``min``) or
-    :math:`v > \\text{best} + \\delta` (``max``).
+    :math:`v > \\text{best} + \\delta` (``max``).  ``mode="auto"`` takes the
+    direction the model gives the log (``improvement_direction``), when the
+    first value is watched: by then the model's metrics exist.
     """
 
     def __init__(self, monitor, mode, min_delta=0.0, initial_best=None):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
+                             f"got {mode!r}")
         self.monitor = monitor
-        self.direction = improvement_direction(monitor, mode)
+        self.mode = mode
         self.min_delta = abs(min_delta)
         self.initial_best = initial_best
-        self.best = self.starting_best()
+        self.reset()
 
-    def starting_best(self):
-        if self.initial_best is not None:
-            return self.initial_best
-        return math.inf if self.direction == "min" else -math.inf
+    def reset(self):
+        """Forget the goal and the best value (at the start of each training)."""
+        self.goal = None  # "min" or "max", from the first value watched
+        self.best = None
 
-    def current(self, logs):
+    def watch(self, logs):
+        """The monitored value of ``logs`` (``None`` if absent).  The first value
+        sets the goal and the best value to beat."""
         value = (logs or {}).get(self.monitor)
-        if value is None:
-            raise KeyError(f"{type(self).__name__}: '{self.monitor}' is not in the logs; "
-                           f"available: {sorted(logs or {})}")
+        if value is None or self.goal is not None:
+            return value
+        self.goal = self.mode
+        if self.mode == "auto":
+            directions = self.model.log_directions()
+            self.goal = improvement_direction(self.monitor, directions)
+            if self.goal is None:
+                raise ValueError(f"{type(self).__name__}: cannot tell whether '{self.monitor}' "
+                                 f"should go up or down: the model gives a direction for "
+                                 f"{sorted(directions)} (a metric gives its own with direction "
+                                 f"= 'up' or 'down'); pass mode='min' or mode='max'")
+        worst = math.inf if self.goal == "min" else -math.inf
+        self.best = worst if self.initial_best is None else self.initial_best
         return value
 
     def is_improvement(self, value, reference):
-        if self.direction == "min":
+        if self.goal == "min":
             return value + self.min_delta < reference
         return value - self.min_delta > reference
 
@@ -167,6 +172,8 @@ class EarlyStopping(MonitorCallback):
     after the first epoch); with ``restore_best_weights`` the model gets back
     the weights of its best epoch when training ends; ``baseline`` must be
     beaten for the wait to restart; no stopping before ``start_from_epoch``.
+    ``mode`` is ``"min"``, ``"max"`` or ``"auto"``: the direction the model
+    gives ``monitor`` (losses down; a metric's own ``direction``).
     """
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
@@ -179,16 +186,19 @@ class EarlyStopping(MonitorCallback):
         self.start_from_epoch = start_from_epoch
 
     def on_train_begin(self, logs=None):
+        self.reset()
         self.wait = 0
         self.stopped_epoch = 0
-        self.best = self.starting_best()
         self.best_weights = None
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch < self.start_from_epoch:
             return
-        value = self.current(logs)
+        value = self.watch(logs)
+        if value is None:
+            raise KeyError(f"EarlyStopping: '{self.monitor}' is not in the logs; "
+                           f"available: {sorted(logs or {})}")
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
@@ -223,7 +233,9 @@ class ModelCheckpoint(MonitorCallback):
     ``.weights.npz`` with ``save_weights_only=True`` (``model.save_weights``).
 
     Args:
-        monitor, mode: the quantity that decides what "best" means.
+        monitor, mode: the quantity that decides what "best" means, and whether
+            it is the smallest (``"min"``) or largest (``"max"``) value;
+            ``"auto"`` takes the direction the model gives it, as ``EarlyStopping``.
         save_best_only: save only when ``monitor`` improves (a path without
             fields then always holds the best model so far).
         save_weights_only: save the weights alone.
@@ -245,7 +257,7 @@ class ModelCheckpoint(MonitorCallback):
         self.save_weights_only = save_weights_only
 
     def on_train_begin(self, logs=None):
-        self.best = self.starting_best()
+        self.reset()
 
     def file_path(self, epoch, logs):
         """``filepath`` with its fields filled in."""
@@ -258,7 +270,7 @@ class ModelCheckpoint(MonitorCallback):
     def on_epoch_end(self, epoch, logs=None):
         path = self.file_path(epoch, logs)
         if self.save_best_only:
-            value = (logs or {}).get(self.monitor)
+            value = self.watch(logs)
             if value is None:
                 warnings.warn(f"ModelCheckpoint: can save the best model only with "
                               f"'{self.monitor}' in the logs; saving anyway", stacklevel=2)

@@ -11,6 +11,7 @@ import numpy as np
 from .backend import standardize_dtype
 from . import registry
 from .registry import register
+from .serialization import Configurable
 from .utils import generator
 
 
@@ -31,8 +32,11 @@ def compute_fans(shape):
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-class Initializer:
-    """Base class: subclasses implement ``sample(shape, rng)`` in float64."""
+class Initializer(Configurable):
+    """Base class: subclasses implement ``sample(shape, rng)`` in float64.
+
+    The config is the arguments of ``__init__`` (see ``nnlib.serialization``).
+    """
 
     def __init__(self, seed=None):
         self.seed = seed
@@ -44,9 +48,6 @@ class Initializer:
 
     def sample(self, shape, rng):
         raise NotImplementedError
-
-    def get_config(self):
-        return dict(vars(self))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if v is not None)
@@ -171,11 +172,8 @@ def _variance_scaling(name, scale, mode, distribution, description, use_case):
 
     doc = (f"VarianceScaling with scale={scale}, mode={mode!r}, "
            f"distribution={distribution!r}.\n\n" + VarianceScaling.__doc__)
-    def get_config(self):
-        return {"seed": self.seed}
-
-    cls = type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                          "__doc__": doc, "__module__": __name__})
+    cls = type(name, (VarianceScaling,), {"__init__": __init__, "__doc__": doc,
+                                          "__module__": __name__})
     return register("initializer", description=description, use_case=use_case)(cls)
 
 
@@ -225,5 +223,8 @@ class Orthogonal(Initializer):
 
 
 def get(identifier):
-    """An initializer from a name (``"glorot_uniform"``) or an instance."""
+    """An initializer from a name (``"glorot_uniform"``) or any ``Initializer``,
+    registered or not."""
+    if isinstance(identifier, Initializer):
+        return identifier
     return registry.get("initializer", identifier)

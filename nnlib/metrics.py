@@ -1,46 +1,76 @@
 """Metrics: stateful summaries of predictions, as in Keras.
 
 A metric accumulates over batches with ``update_state(y_true, y_pred)``,
-reports with ``result()`` and starts again with ``reset_state()``.  The
-accuracies here are weighted means of a per-sample score (1 if right,
-0 if wrong), so they share one class, ``MeanMetric``.
+reports with ``result()`` and starts again with ``reset_state()``; calling it,
+``metric(...)``, is ``update_state(...)`` then ``result()``, whatever
+``update_state`` takes (``Mean()(values, sample_weight)``).
+
+A metric is made in two steps.  ``Metric.__init__`` stores the ``name`` and
+``dtype`` and makes no state; the ``__init__`` of the class that defines the
+state (its ``reset_state``) stores its own arguments first and ends with
+``self.reset_state()``.  So ``reset_state`` may read every argument (the
+thresholds of a precision curve, say).  ``Mean`` holds the state of the
+accuracies; a metric with a state of its own subclasses ``Metric``.
+
+``direction`` says which way is better: ``"up"`` (accuracies), ``"down"``
+(errors) or ``None`` (a ``Mean`` of anything).  ``EarlyStopping`` and
+``ModelCheckpoint`` read it, through ``model.log_directions()``.
+
+The accuracies here are weighted means of a per-sample score (1 if right,
+0 if wrong), so they share one class, ``MeanMetric``; ``MeanMetricWrapper``
+makes such a metric of a plain function ``f(y_true, y_pred)``.
 """
+import inspect
+
 import numpy as np
 
 from . import registry
-from .backend import floatx
+from .backend import standardize_dtype
 from .registry import register
+from .serialization import Configurable
 
 
-class Metric:
-    """Base class of stateful metrics."""
+class Metric(Configurable):
+    """Base class of stateful metrics (see the module for the rules).
+
+    Args:
+        name: defaults to the class name in snake case (``binary_accuracy``).
+        dtype: the float type of ``result()``; ``None`` means ``floatx()``.
+    """
 
     differentiable = False
+    direction = None  # "up", "down" or None: which way is better
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, dtype=None):
         self.name = name or registry.snake_case(type(self).__name__)
-        self.reset_state()
+        self.dtype = standardize_dtype(dtype)
 
     def reset_state(self):
         raise NotImplementedError
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, *args, **kwargs):
         raise NotImplementedError
 
     def result(self):
         raise NotImplementedError
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        """Update the state with this batch and return the result, as Keras does."""
-        self.update_state(y_true, y_pred, sample_weight)
+    def __call__(self, *args, **kwargs):
+        """Update the state with these arguments and return the result, as Keras does."""
+        self.update_state(*args, **kwargs)
         return self.result()
-
-    def get_config(self):
-        return {"name": self.name}
 
 
 class Mean(Metric):
-    """The weighted mean of the values given to ``update_state(values)``."""
+    """The weighted mean of the values given to ``update_state(values, sample_weight)``:
+    :math:`\\sum_i w_i v_i / \\sum_i w_i` over every value so far (0 before any).
+
+    >>> Mean()([1.0, 2.0, 6.0], sample_weight=[1.0, 1.0, 0.0])
+    array(1.5, dtype=float32)
+    """
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name, dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total = 0.0
@@ -54,7 +84,7 @@ class Mean(Metric):
         self.count += float(weights.sum())
 
     def result(self):
-        return np.asarray(self.total / self.count if self.count else 0.0, dtype=floatx())
+        return np.asarray(self.total / self.count if self.count else 0.0, dtype=self.dtype)
 
 
 class MeanMetric(Mean):
@@ -101,6 +131,8 @@ class Accuracy(MeanMetric):
     array(0.6666667, dtype=float32)
     """
 
+    direction = "up"
+
     def score(self, y_true, y_pred):
         y_true, y_pred = same_rank(y_true, y_pred)
         return per_sample(y_true == y_pred)
@@ -116,16 +148,15 @@ class BinaryAccuracy(MeanMetric):
     array(0.5, dtype=float32)
     """
 
-    def __init__(self, name=None, threshold=0.5):
+    direction = "up"
+
+    def __init__(self, name=None, dtype=None, threshold=0.5):
         self.threshold = threshold
-        super().__init__(name)
+        super().__init__(name, dtype)
 
     def score(self, y_true, y_pred):
         y_true, y_pred = same_rank(y_true, y_pred)
         return per_sample(y_true == (y_pred > self.threshold))
-
-    def get_config(self):
-        return {**super().get_config(), "threshold": self.threshold}
 
 
 @register("metric", family="Accuracy", aliases=("categorical_accuracy",),
@@ -137,6 +168,8 @@ class CategoricalAccuracy(MeanMetric):
     >>> CategoricalAccuracy()(np.eye(2), np.array([[0.8, 0.2], [0.7, 0.3]]))
     array(0.5, dtype=float32)
     """
+
+    direction = "up"
 
     def score(self, y_true, y_pred):
         return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float64)
@@ -151,6 +184,8 @@ class SparseCategoricalAccuracy(MeanMetric):
     >>> SparseCategoricalAccuracy()(np.array([0, 1]), np.array([[0.8, 0.2], [0.7, 0.3]]))
     array(0.5, dtype=float32)
     """
+
+    direction = "up"
 
     def score(self, y_true, y_pred):
         labels = y_true.reshape(y_pred.shape[:-1])
@@ -178,6 +213,36 @@ def resolve_accuracy(y_true_shape, y_pred_shape, loss=None):
     return CategoricalAccuracy(name="accuracy")
 
 
+class MeanMetricWrapper(MeanMetric):
+    """A plain function ``fn(y_true, y_pred)`` of per-sample values as a metric:
+    their weighted mean, named after the function (Keras's ``MeanMetricWrapper``).
+    Labels and predictions are brought to the same rank first (``same_rank``).
+
+    >>> def absolute_error(y_true, y_pred):
+    ...     return np.abs(y_pred - y_true).mean(axis=-1)
+    >>> metric = MeanMetricWrapper(absolute_error)
+    >>> metric.name, metric(np.array([1.0, 2.0]), np.array([[1.5], [2.0]]))
+    ('absolute_error', array(0.25, dtype=float32))
+    """
+
+    def __init__(self, fn, name=None, dtype=None, direction=None):
+        self.fn = fn
+        self.direction = direction  # "up", "down", or None: unknown
+        super().__init__(name or getattr(fn, "__name__", None), dtype)
+
+    def score(self, y_true, y_pred):
+        return np.asarray(self.fn(*same_rank(y_true, y_pred)), dtype=np.float64)
+
+    def __repr__(self):  # a function has no config: it is shown by name
+        return f"MeanMetricWrapper({getattr(self.fn, '__name__', self.fn)}, name={self.name!r})"
+
+
 def get(identifier):
-    """A metric from a name or an instance."""
+    """A metric from a name (``"categorical_accuracy"``), any ``Metric`` instance
+    (registered or not), or a plain function ``f(y_true, y_pred)`` of per-sample
+    values, which becomes a ``MeanMetricWrapper``."""
+    if isinstance(identifier, Metric):
+        return identifier
+    if callable(identifier) and not inspect.isclass(identifier):
+        return MeanMetricWrapper(identifier)
     return registry.get("metric", identifier)

@@ -25,8 +25,31 @@ KINDS = {
     "regularizer": ("Regularizer", "What it is", "Why"),
     "loss": ("Loss", "What it measures", "Use"),
     "optimizer": ("Optimizer", "How it updates", "Trade-offs"),
+    "schedule": ("Schedule", "How the rate changes", "Use"),
     "metric": ("Metric", "Definition", "Use"),
     "model": ("Model", "What it is", "When to use"),
+}
+
+# The order of the families in each kind's table: the rows of the author's
+# reference sheet in its order, then the families nnlib has beyond the sheet.
+# Rows nnlib has not written yet (Recurrent, LSTM, Precision...) keep their
+# place; Dropout, a layer, also heads the sheet's regularization rows.  A family
+# not listed comes after the listed ones, sorted by name (``family_key``);
+# within a family, entries keep their registration order.
+FAMILY_ORDER = {
+    "layer": ("Dense", "Convolutional", "Pooling", "Recurrent", "LSTM", "GRU", "Embedding",
+              "Dropout", "Reshaping", "Activation", "Merging"),
+    "initializer": ("Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal",
+                    "TruncatedNormal", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal",
+                    "LecunUniform", "LecunNormal", "Orthogonal"),
+    "activation": ("ReLU", "Sigmoid", "Tanh", "Softmax", "Linear"),
+    "regularizer": ("Dropout", "L1/L2 Regularization"),
+    "loss": ("Cross-Entropy", "Mean Squared Error", "Mean Absolute Error", "Huber", "Log-cosh",
+             "KL divergence", "Hinge"),
+    "optimizer": ("SGD", "Adam", "RMSprop", "AdaGrad"),
+    "schedule": ("ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay"),
+    "metric": ("Accuracy", "Precision", "Recall", "F1 Score", "AUC", "Mean Squared Error"),
+    "model": ("Sequential", "Functional API"),
 }
 
 _ENTRIES = {kind: {} for kind in KINDS}
@@ -118,6 +141,17 @@ def entries(kind):
     return list(unique.values())
 
 
+def family_key(kind, family):
+    """Where ``family`` stands in the table of ``kind``: its place in
+    ``FAMILY_ORDER``, or after every listed family, by name.
+
+    >>> sorted(["Zeta", "SGD", "Alpha", "Adam"], key=lambda f: family_key("optimizer", f))
+    ['SGD', 'Adam', 'Alpha', 'Zeta']
+    """
+    order = FAMILY_ORDER[kind]
+    return (order.index(family), "") if family in order else (len(order), family)
+
+
 def entry_for(kind, name):
     """The entry called ``name`` (or one of its aliases) in ``kind``."""
     if kind not in KINDS:
@@ -148,10 +182,10 @@ def get(kind, identifier, **kwargs):
 class ReferenceTable:
     """A chapter's reference table: one row per registered component.
 
-    Rows are grouped by family (the row of the author's notes) in the order
-    the families were first registered.  Renders as HTML in notebooks and as
-    Markdown or plain text elsewhere.  ``link(entry)``, if given, returns the
-    anchor each name links to.
+    Rows are grouped by family (the row of the author's notes), the families
+    in the order of ``FAMILY_ORDER``, the entries of a family in registration
+    order.  Renders as HTML in notebooks and as Markdown or plain text
+    elsewhere.  ``link(entry)``, if given, returns the anchor each name links to.
     """
 
     def __init__(self, kind, link=None):
@@ -161,7 +195,8 @@ class ReferenceTable:
         by_family = {}
         for entry in entries(kind):
             by_family.setdefault(entry.family, []).append(entry)
-        self.entries = [e for group in by_family.values() for e in group]
+        self.entries = [entry for family in sorted(by_family, key=lambda f: family_key(kind, f))
+                        for entry in by_family[family]]
         self.link = link
 
     @property

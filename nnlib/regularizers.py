@@ -1,10 +1,10 @@
 """Weight regularizers: penalties on a weight that join the training loss.
 
-A layer takes them as ``kernel_regularizer=`` (or any weight's
-``add_weight(..., regularizer=)``); the model adds ``penalty(w)`` to the loss
-it reports and ``gradient(w)`` to the weight's gradient at every step, as
-Keras 3 does (the penalty is not divided by the batch size, and L2 has no
-one-half).
+A weight takes one as ``add_weight(..., regularizer=)``: a name or any
+``Regularizer``, one's own included (nnlib's layers do not take Keras's
+``kernel_regularizer=`` yet).  The model adds ``penalty(w)`` to the loss it
+reports and ``gradient(w)`` to the weight's gradient at every step, as Keras 3
+does (the penalty is not divided by the batch size, and L2 has no one-half).
 
 Weight decay in an optimizer (``AdamW``'s ``weight_decay``) is the decoupled
 cousin of ``L2``: it shrinks the weight by :math:`\\eta\\lambda w` after the
@@ -30,10 +30,6 @@ class Regularizer(Configurable):
 
     def gradient(self, w):
         raise NotImplementedError
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _non_negative(owner, **factors):
@@ -91,5 +87,8 @@ class L2(L1L2):
 
 
 def get(identifier):
-    """A regularizer from a name (``"l2"``) or an instance; ``None`` stays ``None``."""
-    return None if identifier is None else registry.get("regularizer", identifier)
+    """A regularizer from a name (``"l2"``) or any ``Regularizer``, registered or
+    not; ``None`` stays ``None``."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    return registry.get("regularizer", identifier)

@@ -1,15 +1,17 @@
 """Configs: every component as plain JSON data, and back.
 
-One mechanism for every kind (layers, activations, initializers, regularizers,
-losses, optimizers, schedules, metrics).  A component's config is the
-arguments that rebuild it: ``get_config()`` reads each argument of
+One mechanism for every kind of the registry (layers, activations,
+initializers, regularizers, losses, optimizers, learning-rate schedules,
+metrics): their base classes inherit ``Configurable``.  A component's config
+is the arguments that rebuild it: ``get_config()`` reads each argument of
 ``__init__`` back from the attribute of the same name, so a component stores
 its arguments under their own names, and ``type(c).from_config(config)``
 calls the class with them.  A component whose attributes differ from its
-arguments overrides ``get_config``.  Nested components (a layer's activation,
-an optimizer's schedule) are written as their name or as a
-``{"kind", "class_name", "config"}`` record (``serialize``) and read back
-through the registry (``deserialize``).
+arguments overrides ``get_config`` (an optimizer, whose ``learning_rate``
+attribute is the rate of the next step, writes the schedule it was given).
+Nested components (a layer's activation, an optimizer's schedule) are written
+as their name or as a ``{"kind", "class_name", "config"}`` record
+(``serialize``) and read back through the registry (``deserialize``).
 """
 import functools
 import inspect
@@ -41,7 +43,8 @@ def init_arguments(cls):
 
 
 class Configurable:
-    """``get_config``/``from_config`` by introspection of ``__init__`` (see the module)."""
+    """``get_config``/``from_config`` by introspection of ``__init__`` (see the
+    module), and a repr that shows the config: ``ReLU(negative_slope=0.0, ...)``."""
 
     def get_config(self):
         """The arguments that rebuild this component, as JSON-ready values."""
@@ -59,6 +62,10 @@ class Configurable:
     def from_config(cls, config):
         """A new component from ``get_config()``'s output."""
         return cls(**deserialize(dict(config)))
+
+    def __repr__(self):
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
 
 
 def registry_entry(obj):
@@ -107,7 +114,6 @@ def deserialize(value):
     if not isinstance(value, dict):
         return value
     if set(value) == {"kind", "class_name", "config"}:
-        cls = registry.entry_for(value["kind"], value["class_name"]).cls
-        config = deserialize(value["config"])
-        return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+        return registry.entry_for(value["kind"], value["class_name"]).cls.from_config(
+            value["config"])
     return {key: deserialize(v) for key, v in value.items()}

@@ -9,6 +9,7 @@ from nnlib import load_model
 from nnlib.callbacks import (Callback, EarlyStopping, History, LambdaCallback,
                              LearningRateScheduler, ModelCheckpoint, improvement_direction)
 from nnlib.layers import Dense
+from nnlib.metrics import MeanMetric
 from nnlib.models import Input, Sequential
 from nnlib.optimizers import SGD
 from nnlib.utils import set_random_seed
@@ -21,21 +22,22 @@ def data():
     return x, (x[:, 0] > 0).astype(int)
 
 
-def model(learning_rate=0.1):
+def model(learning_rate=0.1, metrics=("accuracy",)):
     set_random_seed(0)
     net = Sequential([Input((3,)), Dense(4, activation="tanh"), Dense(2, activation="softmax")])
-    net.compile(SGD(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    net.compile(SGD(learning_rate), "sparse_categorical_crossentropy", metrics=list(metrics))
     return net
 
 
 class Scripted(Callback):
-    """Feeds ``fit`` a scripted ``val_loss`` per epoch, so that stopping is predictable."""
+    """Feeds ``fit`` a scripted value of ``key`` per epoch, so that stopping is predictable."""
 
-    def __init__(self, values):
+    def __init__(self, values, key="val_loss"):
         self.values = values
+        self.key = key
 
     def on_epoch_end(self, epoch, logs=None):
-        logs["val_loss"] = self.values[epoch]
+        logs[self.key] = self.values[epoch]
 
 
 def test_hooks_are_called_in_keras_order(data):
@@ -134,16 +136,60 @@ def test_early_stopping_names_a_missing_quantity(data):
         model().fit(*data, epochs=2, verbose=0, callbacks=[EarlyStopping()])
 
 
-def test_the_direction_comes_from_the_name():
-    assert improvement_direction("val_loss", "auto") == "min"
-    assert improvement_direction("digit_mean_absolute_error", "auto") == "min"
-    assert improvement_direction("val_mae", "auto") == "min"
-    assert improvement_direction("val_accuracy", "auto") == "max"
-    assert improvement_direction("val_accuracy", "min") == "min"
-    with pytest.raises(ValueError, match="cannot tell whether 'val_wobble'"):
-        improvement_direction("val_wobble", "auto")
-    with pytest.raises(ValueError, match="mode must be"):
-        improvement_direction("loss", "up")
+def test_the_direction_is_the_models_for_that_log():
+    directions = {"loss": "down", "digit_loss": "down", "accuracy": "up"}
+    assert improvement_direction("val_loss", directions) == "min"
+    assert improvement_direction("digit_loss", directions) == "min"
+    assert improvement_direction("val_accuracy", directions) == "max"
+    assert improvement_direction("val_wobble", directions) is None
+    assert improvement_direction("val_mae", directions) is None  # no guessing from names
+    with pytest.raises(ValueError, match="EarlyStopping: mode must be 'auto', 'min' or 'max', "
+                                         "got 'up'"):
+        EarlyStopping(mode="up")
+
+
+class WrongAccuracy(MeanMetric):
+    """The share of wrong predictions: an accuracy by name, an error by direction."""
+
+    direction = "down"
+
+    def score(self, y_true, y_pred):
+        return (y_pred.argmax(axis=-1) != y_true).astype(float)
+
+
+@pytest.mark.parametrize("mode, stopped", [("auto", 3), ("min", 3), ("max", 2)])
+def test_early_stopping_follows_the_metrics_direction_not_its_name(data, mode, stopped):
+    stopper = EarlyStopping(monitor="wrong_accuracy", patience=2, mode=mode)
+    net = model(metrics=[WrongAccuracy()])
+    history = net.fit(*data, epochs=10, verbose=0, callbacks=[
+        Scripted([0.5, 0.3, 0.4, 0.45, 0.5], key="wrong_accuracy"), stopper])
+    assert net.log_directions()["wrong_accuracy"] == "down"
+    assert history.epoch[-1] == stopper.stopped_epoch == stopped
+    assert (stopper.goal, stopper.best) == (("max", 0.5) if mode == "max" else ("min", 0.3))
+
+
+def test_val_metrics_take_their_metrics_direction(data):
+    stopper = EarlyStopping(monitor="val_accuracy", patience=1)
+    model().fit(*data, epochs=10, verbose=0, callbacks=[
+        Scripted([0.5, 0.8, 0.7], key="val_accuracy"), stopper])
+    assert (stopper.goal, stopper.best, stopper.stopped_epoch) == ("max", 0.8, 2)
+
+
+def test_a_log_without_a_direction_needs_a_mode(data):
+    def wobble(y_true, y_pred):  # a plain function says nothing of its direction
+        return y_pred[..., 0]
+
+    with pytest.raises(ValueError, match=r"EarlyStopping: cannot tell whether 'val_wobble' "
+                                         r"should go up or down: the model gives a direction "
+                                         r"for \['accuracy', 'loss'\].*pass mode='min' or "
+                                         r"mode='max'"):
+        model(metrics=["accuracy", wobble]).fit(
+            *data, epochs=2, verbose=0, validation_data=data,
+            callbacks=[EarlyStopping(monitor="val_wobble")])
+    stopper = EarlyStopping(monitor="val_wobble", mode="max")
+    model(metrics=[wobble]).fit(*data, epochs=2, verbose=0, validation_data=data,
+                                callbacks=[stopper])
+    assert stopper.goal == "max"
 
 
 # -- ModelCheckpoint ---------------------------------------------------------------------------
@@ -174,6 +220,17 @@ def test_save_best_only_keeps_the_best_whole_model(data, tmp_path, capsys):
     best = load_model(path)
     for a, b in zip(best.get_weights(), snapshots[1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_save_best_only_maximises_an_accuracy(data, tmp_path, capsys):
+    checkpoint = ModelCheckpoint(tmp_path / "best.nnlib", monitor="val_accuracy",
+                                 save_best_only=True, verbose=1)
+    model().fit(*data, epochs=3, verbose=0,
+                callbacks=[Scripted([0.5, 0.8, 0.7], key="val_accuracy"), checkpoint])
+    out = capsys.readouterr().out
+    assert "Epoch 1: val_accuracy improved from -inf to 0.50000" in out
+    assert "Epoch 2: val_accuracy improved from 0.50000 to 0.80000" in out
+    assert "Epoch 3: val_accuracy did not improve from 0.80000" in out
 
 
 def test_checkpoint_suffixes_and_missing_fields(data, tmp_path):

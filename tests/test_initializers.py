@@ -170,3 +170,24 @@ def test_get_by_name_and_errors():
         VarianceScaling(mode="fan")
     with pytest.raises(ValueError, match="distribution must be"):
         VarianceScaling(distribution="cauchy")
+
+
+def test_an_initializer_of_ones_own_needs_no_registering():
+    class Arange(initializers.Initializer):
+        """:math:`w_i = i`, in the weight's flat order."""
+
+        def sample(self, shape, rng):
+            return np.arange(math.prod(shape))
+
+    init = Arange()
+    assert initializers.get(init) is init and init.get_config() == {"seed": None}
+    dense = Dense(2, kernel_initializer=init)
+    dense.build((None, 3))
+    np.testing.assert_array_equal(dense.kernel.value, np.arange(6).reshape(3, 2))
+
+
+def test_configs_are_the_arguments():
+    assert Constant(0.3).get_config() == {"value": 0.3}  # Constant takes no seed
+    assert GlorotUniform(seed=1).get_config() == {"seed": 1}
+    assert VarianceScaling(2.0, "fan_out").get_config() == {
+        "scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal", "seed": None}

@@ -1,6 +1,7 @@
 """Losses: Keras's values, reductions, sample weights, masks, logits, clipping, label checks,
 extreme inputs and shape errors, for every registered loss."""
 import math
+import textwrap
 import warnings
 from contextlib import contextmanager
 
@@ -210,6 +211,39 @@ def test_losses_by_name(name, cls):
     model = Sequential([Dense(2)])
     model.compile(optimizer="sgd", loss=name)
     assert isinstance(model.loss, cls)
+
+
+def mean_fourth_power(y_true, y_pred):
+    return ((y_pred - y_true) ** 4).mean(axis=-1)
+
+
+def test_a_plain_function_is_refused_with_the_recipe_for_a_loss():
+    with pytest.raises(TypeError) as error:
+        losses.get(mean_fourth_power)
+    message = str(error.value)
+    assert message.startswith("expected a loss name or a Loss instance, got the plain "
+                              "function 'mean_fourth_power'. nnlib needs the loss's "
+                              "derivative as well as its value")
+    assert "def per_sample(self, y_true, y_pred)" in message
+    assert "def per_sample_backward(self, d_losses, error)" in message
+    with pytest.raises(TypeError, match="got the plain function 'mean_fourth_power'"):
+        Sequential([Dense(1)]).compile(optimizer="sgd", loss=mean_fourth_power)
+
+
+def test_the_recipe_in_the_message_is_a_working_loss():
+    recipe = losses.WRITE_A_LOSS
+    code = recipe[recipe.index("    class "):recipe.index("    model.compile")]
+    namespace = {"nnlib": nnlib}
+    exec(textwrap.dedent(code), namespace)
+    loss = namespace["SquaredError"](dtype="float64")
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    assert float(loss(y_true, y_pred)) == pytest.approx(
+        float(MeanSquaredError(dtype="float64")(y_true, y_pred)))
+    report = check_gradients((lambda p: loss(y_true, p),
+                              lambda d, p: loss.backward(d, loss.forward(y_true, p)[1])), y_pred)
+    assert report.max_relative_error < 1e-6, repr(report)
+    assert losses.get(loss) is loss  # a Loss of one's own needs no registering
 
 
 def test_loss_dtype_and_names():

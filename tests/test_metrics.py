@@ -1,11 +1,16 @@
-"""Metrics: accuracies on hand cases, the stateful protocol, and Keras's choice of accuracy."""
+"""Metrics: accuracies on hand cases, the stateful protocol, directions, Keras's choice
+of accuracy, and metrics (and losses) of one's own in compile and fit."""
 import numpy as np
 import pytest
 
-from nnlib import metrics
-from nnlib.losses import MeanSquaredError, SparseCategoricalCrossentropy
+from nnlib import metrics, registry
+from nnlib.layers import Dense
+from nnlib.losses import Loss, MeanSquaredError, SparseCategoricalCrossentropy
 from nnlib.metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Mean,
-                           SparseCategoricalAccuracy, resolve_accuracy)
+                           MeanMetricWrapper, Metric, SparseCategoricalAccuracy,
+                           resolve_accuracy)
+from nnlib.models import Input, Sequential
+from nnlib.utils import set_random_seed
 
 
 def result(metric, *args, **kwargs):
@@ -77,6 +82,111 @@ def test_mean_is_weighted():
     mean.update_state(4.0, sample_weight=2.0)
     assert float(mean.result()) == pytest.approx((1 + 2 + 8) / 4)
     assert mean.result().dtype == np.float32
+    assert Mean(dtype="float64")([1.0]).dtype == np.float64
+
+
+def test_calling_a_mean_passes_its_own_arguments():
+    # As Keras: metric(...) is update_state(...) then result(), whatever update_state takes.
+    mean = Mean()
+    assert float(mean([1.0, 2.0, 6.0], [1.0, 1.0, 0.0])) == pytest.approx(1.5)
+    assert float(mean(values=[4.5], sample_weight=[2.0])) == pytest.approx(3.0)
+
+
+class PrecisionAt(Metric):
+    """Precision at several thresholds: its state is shaped by an argument."""
+
+    direction = "up"
+
+    def __init__(self, thresholds=(0.5,), name=None, dtype=None):
+        super().__init__(name, dtype)
+        self.thresholds = list(thresholds)
+        self.reset_state()
+
+    def reset_state(self):
+        self.true_positives = np.zeros(len(self.thresholds))
+        self.predicted_positives = np.zeros(len(self.thresholds))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        predicted = np.asarray(y_pred)[..., None] > np.array(self.thresholds)
+        self.true_positives += (predicted & (np.asarray(y_true)[..., None] == 1)).sum(axis=0)
+        self.predicted_positives += predicted.sum(axis=0)
+
+    def result(self):
+        return np.asarray(self.true_positives / np.maximum(self.predicted_positives, 1),
+                          dtype=self.dtype)
+
+
+def test_the_state_is_made_once_the_arguments_exist():
+    # Metric.__init__ makes no state: reset_state, called last, can read the thresholds.
+    metric = PrecisionAt(thresholds=[0.3, 0.7])
+    np.testing.assert_allclose(metric([1, 0, 1], [0.9, 0.5, 0.4]), [2 / 3, 1.0])
+    metric.reset_state()
+    assert metric.true_positives.tolist() == [0.0, 0.0]
+    assert metric.get_config() == {"thresholds": [0.3, 0.7], "name": "precision_at",
+                                   "dtype": "float32"}
+
+
+def test_each_metric_says_which_way_is_better():
+    assert Mean.direction is None and Metric.direction is None
+    for entry in registry.entries("metric"):
+        assert entry.cls.direction in ("up", "down"), entry.name
+    assert {entry.cls.direction for entry in registry.entries("metric")
+            if entry.family == "Accuracy"} == {"up"}
+
+
+def absolute_error(y_true, y_pred):
+    return np.abs(y_pred - y_true).mean(axis=-1)
+
+
+def test_a_plain_function_is_a_metric_averaging_its_per_sample_values():
+    metric = metrics.get(absolute_error)
+    assert isinstance(metric, MeanMetricWrapper) and metric.name == "absolute_error"
+    assert metric.direction is None
+    assert repr(metric) == "MeanMetricWrapper(absolute_error, name='absolute_error')"
+    y_true, y_pred = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 3.0], [1.0, 2.0]])
+    assert float(metric(y_true, y_pred)) == pytest.approx((2.0 + 0.5) / 2)
+    assert float(metric(y_true, y_pred, sample_weight=[0.0, 2.0])) == \
+        pytest.approx((2.0 + 0.5 + 0.5 * 2) / 4)
+    # Labels (n,) against predictions (n, 1) are matched first, as in Keras.
+    assert float(MeanMetricWrapper(absolute_error, name="mae")(
+        np.array([1.0, 2.0]), np.array([[1.5], [2.0]]))) == pytest.approx(0.25)
+
+
+def test_a_metric_of_ones_own_needs_no_registering():
+    metric = PrecisionAt()
+    assert metrics.get(metric) is metric
+    with pytest.raises(TypeError, match="expected a metric name or instance, got 3"):
+        metrics.get(3)
+
+
+class SquaredError(Loss):
+    """The mean squared error, written as a user would (not registered)."""
+
+    def per_sample(self, y_true, y_pred):
+        error = y_pred - y_true
+        return (error ** 2).mean(axis=-1), error
+
+    def per_sample_backward(self, d_losses, error):
+        return d_losses[..., None] * 2 * error / error.shape[-1]
+
+
+def test_compile_and_fit_with_a_loss_and_a_metric_of_ones_own():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3))
+    y = x @ np.array([[1.0], [-2.0], [0.5]])
+    set_random_seed(0)
+    model = Sequential([Input((3,)), Dense(1)])
+    model.compile(optimizer="sgd", loss=SquaredError(), metrics=[absolute_error, "mse"])
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert list(history.history) == ["loss", "absolute_error", "mse"]
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    # The loss of one's own and the registered "mse" agree; so do the two metrics' logs.
+    np.testing.assert_allclose(history.history["loss"], history.history["mse"], rtol=1e-5)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    prediction = model.predict(x, verbose=0)
+    assert logs["absolute_error"] == pytest.approx(float(absolute_error(y, prediction).mean()),
+                                                   rel=1e-5)
+    assert model.log_directions() == {"loss": "down", "mse": "down"}
 
 
 @pytest.mark.parametrize("y_true, y_pred, loss, expected", [
@@ -97,7 +207,8 @@ def test_resolve_accuracy_chooses_as_keras(y_true, y_pred, loss, expected):
 
 def test_default_names_and_lookup():
     assert SparseCategoricalAccuracy().name == "sparse_categorical_accuracy"
-    assert BinaryAccuracy().get_config() == {"name": "binary_accuracy", "threshold": 0.5}
+    assert BinaryAccuracy().get_config() == {"name": "binary_accuracy", "dtype": "float32",
+                                             "threshold": 0.5}
     assert isinstance(metrics.get("categorical_accuracy"), CategoricalAccuracy)
     assert isinstance(metrics.get("acc"), Accuracy)
     with pytest.raises(ValueError, match="unknown metric 'f1'"):

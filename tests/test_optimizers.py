@@ -3,6 +3,7 @@
 Agreement with Keras 3 and PyTorch over many steps is in test_parity_optimizers.py;
 schedules and clipping in test_optimizers_schedules.py.
 """
+import json
 import warnings
 
 import numpy as np
@@ -327,14 +328,16 @@ def test_keras_defaults_and_lookup(name):
 def test_config_round_trip_with_a_schedule():
     schedule = schedules.CosineDecay(0.1, decay_steps=100, warmup_target=0.5, warmup_steps=10)
     optimizer = SGD(schedule, momentum=0.9, global_clipnorm=1.0, name="mine")
+    optimizer.apply({"w": np.ones(1)}, {"w": Weight("w", np.zeros(1), layer=None)})
     config = optimizer.get_config()
-    assert config["learning_rate"] == {"class_name": "CosineDecay",
+    # The schedule itself, as a registered component, not the rate of the next step.
+    assert config["learning_rate"] == {"kind": "schedule", "class_name": "CosineDecay",
                                        "config": schedule.get_config()}
-    copy = SGD.from_config(config)
+    copy = SGD.from_config(json.loads(json.dumps(config)))
     assert copy.get_config() == config
     assert repr(copy) == ("SGD(learning_rate=CosineDecay(initial_learning_rate=0.1, "
                           "decay_steps=100, alpha=0.0, warmup_target=0.5, warmup_steps=10), "
-                          "global_clipnorm=1.0, momentum=0.9, nesterov=False)")
+                          "momentum=0.9, nesterov=False, global_clipnorm=1.0)")
 
 
 def test_learning_rate_property_follows_the_schedule():
@@ -370,6 +373,27 @@ def test_the_base_class_needs_an_update_rule():
 
     with pytest.raises(NotImplementedError):
         Incomplete(0.1).apply({"w": np.ones(1)}, {"w": Weight("w", np.ones(1), layer=None)})
+
+
+def test_an_optimizer_of_ones_own_works_without_registering():
+    class SignDescent(Optimizer):
+        """:math:`w \\leftarrow w - \\eta\\,\\operatorname{sign}(g)`."""
+
+        def __init__(self, learning_rate=0.1, name=None):
+            super().__init__(learning_rate, name=name)
+
+        def update(self, w, g, state, lr):
+            return w - lr * np.sign(g), state
+
+    optimizer = SignDescent()
+    assert nnlib.optimizers.get(optimizer) is optimizer
+    assert optimizer.get_config() == {"learning_rate": 0.1, "name": "sign_descent"}
+    assert run(SignDescent(), [3.0, -0.5]) == pytest.approx([0.9, 1.0])
+    set_random_seed(0)
+    model = Sequential([Input((3,)), Dense(1)])
+    model.compile(optimizer=optimizer, loss="mse")
+    model.fit(np.ones((8, 3)), np.zeros((8, 1)), epochs=2, batch_size=8, verbose=0)
+    assert model.optimizer is optimizer and optimizer.iterations == 2
 
 
 def test_table_lists_the_seed_rows_first_with_their_wording():

@@ -1,10 +1,14 @@
 """Learning-rate schedules and gradient clipping, by hand."""
+import json
+
 import numpy as np
 import pytest
 
+import nnlib
 from nnlib.layers.base import Weight
-from nnlib.optimizers import SGD, Adam, clipping, schedules
+from nnlib.optimizers import SGD, Adam, clipping
 from nnlib.optimizers.schedules import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
+from nnlib.serialization import deserialize, serialize
 
 
 # -- schedules --------------------------------------------------------------------------
@@ -49,7 +53,9 @@ def test_schedules_round_trip_through_their_config():
     for schedule in (ExponentialDecay(0.1, 3, 0.9, staircase=True),
                      CosineDecay(0.0, 10, alpha=0.2, warmup_target=0.1, warmup_steps=3),
                      PiecewiseConstantDecay([2], [0.1, 0.01])):
-        copy = schedules.deserialize(schedules.serialize(schedule))
+        record = json.loads(json.dumps(serialize(schedule)))
+        assert record["kind"] == "schedule"
+        copy = deserialize(record)
         assert type(copy) is type(schedule)
         assert copy.get_config() == schedule.get_config()
         np.testing.assert_array_equal(copy(np.arange(15)), schedule(np.arange(15)))
@@ -65,8 +71,16 @@ def test_schedule_errors():
         PiecewiseConstantDecay([1, 2], [0.1, 0.2])
     with pytest.raises(ValueError, match=r"strictly increasing, got \[5, 2\]"):
         PiecewiseConstantDecay([5, 2], [0.1, 0.2, 0.3])
-    with pytest.raises(ValueError, match="unknown learning-rate schedule 'Cyclic'"):
-        schedules.deserialize({"class_name": "Cyclic", "config": {}})
+    with pytest.raises(ValueError, match="unknown schedule 'Cyclic'; known: CosineDecay, "
+                                         "ExponentialDecay, PiecewiseConstantDecay"):
+        deserialize({"kind": "schedule", "class_name": "Cyclic", "config": {}})
+
+
+def test_schedules_have_their_reference_table():
+    table = nnlib.table("schedule")
+    assert table.columns == ("Schedule", "nnlib", "How the rate changes", "Use")
+    assert [row[1] for row in table.rows] == ["ExponentialDecay", "PiecewiseConstantDecay",
+                                              "CosineDecay"]
 
 
 def test_optimizer_reads_the_schedule_before_each_update():

@@ -127,23 +127,50 @@ def test_seed_columns():
 
 def test_rows_hold_family_name_description_and_use_case():
     rows = nnlib.table("loss").rows
-    assert rows[0] == ("Mean Squared Error", "MeanSquaredError", "Average of squared errors",
+    assert rows[3] == ("Mean Squared Error", "MeanSquaredError", "Average of squared errors",
                        "For regression, measures average squared errors")
-    assert [r[0] for r in rows[:3]] == ["Mean Squared Error", "Cross-Entropy", "Cross-Entropy"]
+    assert [r[0] for r in rows[:4]] == ["Cross-Entropy"] * 3 + ["Mean Squared Error"]
 
 
-def test_rows_are_grouped_by_family_in_first_registration_order(cleanup):
-    class MeanSquaredLogError(losses.MeanSquaredError):
-        pass
+def families(kind):
+    """The families of a kind's table, in its order, once each."""
+    return list(dict.fromkeys(row[0] for row in nnlib.table(kind).rows))
 
-    registry.register("loss", family="Mean Squared Error", description="MSE of logs",
-                      use_case="Targets spanning orders of magnitude")(MeanSquaredLogError)
-    cleanup.append(("loss", "MeanSquaredLogError"))
-    names = [row[1] for row in nnlib.table("loss").rows]
-    # Registered last, listed with its family, before the cross-entropies.
-    assert names[:4] == ["MeanSquaredError", "MeanSquaredLogError", "CategoricalCrossentropy",
-                         "SparseCategoricalCrossentropy"]
-    assert [e.name for e in registry.entries("loss")][-1] == "MeanSquaredLogError"
+
+def test_every_kind_has_a_family_order():
+    assert set(registry.FAMILY_ORDER) == set(KINDS)
+    for kind, order in registry.FAMILY_ORDER.items():
+        assert len(set(order)) == len(order), kind
+
+
+def test_tables_follow_the_reference_sheets_order():
+    # The seed families first, in the order of the author's notes, then nnlib's own.
+    assert families("layer")[:4] == ["Dense", "Convolutional", "Pooling", "Embedding"]
+    assert families("activation")[:3] == ["ReLU", "Sigmoid", "Tanh"]
+    assert families("loss")[:2] == ["Cross-Entropy", "Mean Squared Error"]
+    assert families("optimizer") == ["SGD", "Adam", "RMSprop", "AdaGrad"]
+    assert families("model") == ["Sequential", "Functional API"]
+
+
+def test_family_order_does_not_depend_on_registration_order(cleanup, monkeypatch):
+    def register(name, family):
+        cls = type(name, (activations.ElementwiseActivation,), {})
+        registry.register("activation", family=family, description="d", use_case="u")(cls)
+        cleanup.append(("activation", name))
+
+    # Unlisted families come after the listed ones, sorted by name.
+    register("Zigzag", "Zeta")
+    register("Arch", "Alpha")
+    register("Slope", "ReLU")  # a listed family: with its own, registered last
+    names = [row[1] for row in nnlib.table("activation").rows]
+    assert families("activation")[-2:] == ["Alpha", "Zeta"]
+    assert names[-2:] == ["Arch", "Zigzag"]
+    relus = [e.name for e in registry.entries("activation") if e.family == "ReLU"]
+    assert names[:len(relus)] == relus and relus[-1] == "Slope"
+    # Listed, they take their places in the order, whatever the registration order.
+    order = registry.FAMILY_ORDER["activation"]
+    monkeypatch.setitem(registry.FAMILY_ORDER, "activation", ("Zeta", *order[:2], "Alpha"))
+    assert families("activation")[:4] == ["Zeta", "ReLU", "Sigmoid", "Alpha"]
 
 
 def test_markdown_escapes_pipes_and_links_names(cleanup):

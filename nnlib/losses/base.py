@@ -48,14 +48,17 @@ import numpy as np
 from .. import registry
 from ..backend import as_float_array, standardize_dtype
 from ..metrics import same_rank
+from ..serialization import Configurable
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): probabilities are clipped to [eps, 1 - eps]
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
 
 
-class Loss:
+class Loss(Configurable):
     """Base class of the losses; see the module docstring for the protocol.
+
+    The config is the arguments of ``__init__`` (see ``nnlib.serialization``).
 
     Args:
         reduction: one of ``REDUCTIONS``; Keras's default ``"sum_over_batch_size"``.
@@ -176,13 +179,6 @@ class Loss:
 
     def per_sample_backward(self, d_losses, cache):
         raise NotImplementedError
-
-    def get_config(self):
-        return {"reduction": self.reduction, "name": self.name, "dtype": self.dtype}
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class ElementwiseLoss(Loss):

@@ -76,10 +76,6 @@ class SmoothedLabels:
             y_true = smooth_labels(y_true, self.label_smoothing, self.n_classes(y_pred))
         return y_true, y_pred
 
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
-
 
 @register("loss", family="Cross-Entropy", aliases=("categorical_crossentropy",),
           description="Cross-entropy between one-hot (or soft) labels and predicted "
@@ -193,11 +189,6 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     @classmethod
     def gradient_check_sample(cls, rng):
         return crossentropy_sample(cls, rng, sparse=True)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["label_smoothing"]
-        return {**config, "ignore_class": self.ignore_class}
 
 
 def crossentropy_sample(cls, rng, sparse):

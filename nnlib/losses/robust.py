@@ -88,9 +88,6 @@ class Huber(ElementwiseLoss):
         y_true = rng.normal(size=(4, 3))
         return cls(), (y_true, y_true + rng.choice([-1.0, 1.0], (4, 3)) * size)
 
-    def get_config(self):
-        return {**super().get_config(), "delta": self.delta}
-
 
 @register("loss", family="Log-cosh", aliases=("log_cosh", "logcosh"),
           description="Logarithm of the hyperbolic cosine of the error",

@@ -7,8 +7,7 @@ from .functional import Model, Tape
 from .plot import plot_model
 from .sequential import Sequential
 
-# Registered here rather than on the classes, in the order of the author's table
-# (Sequential, then the Functional API): Sequential subclasses Model, so it is defined second.
+# Registered here rather than on the classes: the classes are defined in two modules.
 register("model", family="Sequential", aliases=("sequential",),
          description="A plain stack of layers, each reading the previous one's output",
          use_case="For linear stacks of layers where each layer has exactly one input tensor "

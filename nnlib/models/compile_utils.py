@@ -128,18 +128,11 @@ class OutputLosses:
         return f"OutputLosses({parts})"
 
 
-class LossMetric(metrics_module.MeanMetric):
+def loss_metric(loss):
     """A loss used as a metric (``metrics=["mae"]``): the mean of its per-sample
-    values, as Keras wraps a loss function in a metric."""
-
-    direction = "down"
-
-    def __init__(self, loss, name=None):
-        self.loss = type(loss)(**{**loss.get_config(), "reduction": "none"})
-        super().__init__(name or loss.name)
-
-    def score(self, y_true, y_pred):
-        return np.asarray(self.loss(y_true, y_pred), dtype=np.float64)
+    values, smaller being better, as Keras wraps a loss function in a metric."""
+    per_sample = type(loss).from_config({**loss.get_config(), "reduction": "none"})
+    return metrics_module.MeanMetricWrapper(per_sample, name=loss.name, direction="down")
 
 
 def make_metric(identifier, y_true, y_pred, loss):
@@ -149,7 +142,7 @@ def make_metric(identifier, y_true, y_pred, loss):
         metric = metrics_module.resolve_accuracy(np.shape(y_true), np.shape(y_pred), loss)
     elif isinstance(identifier, str) and not _registered("metric", identifier) \
             and _registered("loss", identifier):
-        metric = LossMetric(losses_module.get(identifier))
+        metric = loss_metric(losses_module.get(identifier))
     else:
         metric = metrics_module.get(identifier)
     if isinstance(identifier, str):

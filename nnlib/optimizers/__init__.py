@@ -16,17 +16,18 @@ Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False
 """
 from .. import registry
 from . import clipping, schedules
-from .base import Optimizer
-# Imported in the order of the author's table (SGD, Adam, RMSprop, AdaGrad): the
-# reference table lists families in registration order.
-from .sgd import SGD
-from .adam import Adam, AdamW, Nadam
-from .rmsprop import RMSprop
 from .adagrad import Adadelta, Adagrad
+from .adam import Adam, AdamW, Nadam
+from .base import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
 
 
 def get(identifier, **kwargs):
-    """An optimizer from a name (``"sgd"``, keyword arguments go to the class) or an instance."""
+    """An optimizer from a name (``"sgd"``, keyword arguments go to the class) or
+    any ``Optimizer`` instance, registered or not."""
+    if isinstance(identifier, Optimizer):
+        return identifier
     return registry.get("optimizer", identifier, **kwargs)
 
 

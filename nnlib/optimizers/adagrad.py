@@ -53,11 +53,6 @@ class Adagrad(Optimizer):
         G = state["accumulator"] + g * g
         return w - lr * g / np.sqrt(G + self.epsilon), {"accumulator": G}
 
-    def get_config(self):
-        return {**super().get_config(),
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}
-
 
 @register("optimizer", family="AdaGrad", aliases=("adadelta",),
           description="Running averages of squared gradients and of squared steps, "
@@ -104,6 +99,3 @@ class Adadelta(Optimizer):
         delta = -np.sqrt(state["accumulated_delta_var"] + eps) / np.sqrt(E_g + eps) * g
         E_delta = rho * state["accumulated_delta_var"] + (1 - rho) * delta * delta
         return w + lr * delta, {"accumulated_grad": E_g, "accumulated_delta_var": E_delta}
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

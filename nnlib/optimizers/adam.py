@@ -74,10 +74,6 @@ class Adam(Optimizer):
             v = new_state["v_hat"] = np.maximum(state["v_hat"], v)
         return w - alpha * m / (np.sqrt(v) + self.epsilon), new_state
 
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
-
 
 @register("optimizer", family="Adam", aliases=("adamw",),
           description="Adam with weight decay decoupled from the gradient",
@@ -163,8 +159,3 @@ class Nadam(Adam):
         v_hat = v / (1 - self.beta_2 ** t)
         return (w - lr * m_hat / (np.sqrt(v_hat) + self.epsilon),
                 {"m": m, "v": v, "u_product": u_product})
-
-    def get_config(self):
-        config = super().get_config()
-        del config["amsgrad"]
-        return config

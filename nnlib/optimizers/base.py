@@ -26,11 +26,12 @@ import numbers
 import numpy as np
 
 from .. import registry
+from ..serialization import Configurable, serialize
 from .clipping import clip_by_norm, clip_by_value
-from .schedules import LearningRateSchedule, deserialize, serialize
+from .schedules import LearningRateSchedule
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Base class of every optimizer; see the module docstring for the protocol.
 
     Args:
@@ -169,20 +170,10 @@ class Optimizer:
         self._bound = {}
 
     def get_config(self):
-        """The constructor's arguments, as Keras lists them."""
-        lr = self._learning_rate
-        return {"name": self.name,
-                "learning_rate": serialize(lr) if isinstance(lr, LearningRateSchedule) else lr,
-                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
-
-    @classmethod
-    def from_config(cls, config):
-        """A new optimizer (without state) from ``get_config()``."""
-        config = dict(config)
-        if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = deserialize(config["learning_rate"])
-        return cls(**config)
+        """The constructor's arguments (``from_config`` makes a new optimizer,
+        without state).  The attribute ``learning_rate`` is the rate of the next
+        step; the config keeps what was given, a number or a schedule's record."""
+        return {**super().get_config(), "learning_rate": serialize(self._learning_rate)}
 
     def __repr__(self):
         config = {**self.get_config(), "learning_rate": self._learning_rate}

@@ -71,7 +71,3 @@ class RMSprop(Optimizer):
         if self.momentum > 0:
             step = new_state["velocity"] = self.momentum * state["velocity"] + step
         return w - step, new_state
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
-                "epsilon": self.epsilon, "centered": self.centered}

@@ -10,12 +10,19 @@ of steps, which is how the book draws them:
 (0.1, 0.05, 0.025)
 >>> schedule(np.array([0, 5, 10])).round(4)
 array([0.1   , 0.0707, 0.05  ])
+
+Schedules are registered components (kind ``"schedule"``): an optimizer's
+config writes its schedule as a record that ``nnlib.serialization`` reads back.
 """
 import numpy as np
 
+from ..registry import register
+from ..serialization import Configurable
 
-class LearningRateSchedule:
-    """Base class: subclasses give ``rate(step)`` on an array of steps and ``get_config``."""
+
+class LearningRateSchedule(Configurable):
+    """Base class: subclasses give ``rate(step)`` on an array of steps; the config
+    is the arguments of ``__init__`` (see ``nnlib.serialization``)."""
 
     def __call__(self, step):
         """The learning rate at ``step`` (an int gives a float, an array an array)."""
@@ -25,18 +32,13 @@ class LearningRateSchedule:
     def rate(self, step):
         raise NotImplementedError
 
-    def get_config(self):
-        raise NotImplementedError
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def __repr__(self):
         arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({arguments})"
 
 
+@register("schedule", description="Multiplies the rate by decay_rate every decay_steps steps",
+          use_case="A steady decay; with a rate above 1, a learning-rate range test")
 class ExponentialDecay(LearningRateSchedule):
     """Multiply the rate by ``decay_rate`` every ``decay_steps`` steps.
 
@@ -70,12 +72,10 @@ class ExponentialDecay(LearningRateSchedule):
             p = np.floor(p)
         return self.initial_learning_rate * self.decay_rate ** p
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
 
-
+@register("schedule",
+          description="Half a cosine down to alpha times the rate, after an optional warm-up",
+          use_case="Long trainings; the warm-up steadies the first steps of large models")
 class CosineDecay(LearningRateSchedule):
     """Half a cosine from the initial rate down to ``alpha`` times it, after an
     optional linear warm-up.
@@ -125,12 +125,9 @@ class CosineDecay(LearningRateSchedule):
         return np.where(step < self.warmup_steps, warmup,
                         self.decay(step - self.warmup_steps, self.warmup_target))
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
 
-
+@register("schedule", description="Constant rates that change at chosen steps",
+          use_case="Dropping the rate by hand at set epochs (the classic step schedule)")
 class PiecewiseConstantDecay(LearningRateSchedule):
     """Constant rates between step boundaries.
 
@@ -157,22 +154,3 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def rate(self, step):
         return np.asarray(self.values, dtype="float64")[
             np.searchsorted(self.boundaries, step, side="left")]
-
-    def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
-
-
-SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, CosineDecay, PiecewiseConstantDecay)}
-
-
-def serialize(schedule):
-    """A schedule as a plain dict: ``{"class_name": ..., "config": {...}}``."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
-
-
-def deserialize(config):
-    """The schedule a ``serialize`` dict describes."""
-    name = config["class_name"]
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown learning-rate schedule {name!r}; known: {sorted(SCHEDULES)}")
-    return SCHEDULES[name].from_config(config["config"])

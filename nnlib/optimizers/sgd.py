@@ -59,6 +59,3 @@ class SGD(Optimizer):
         v = self.momentum * state["velocity"] - lr * g
         step = self.momentum * v - lr * g if self.nesterov else v
         return w + step, {"velocity": v}
-
-    def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,0 +1,98 @@
+"""Configs of every registered component, generated from the registry: JSON-ready, and
+rebuilding the same component (layers and models have their own tests in test_saving.py)."""
+import json
+
+import pytest
+
+from nnlib import activations, initializers, losses, metrics, regularizers, registry
+from nnlib.optimizers import SGD, Adam, Nadam
+from nnlib.optimizers.schedules import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
+from nnlib.serialization import Configurable, deserialize, serialize
+
+# The arguments of the classes that cannot be built without any.
+REQUIRED = {
+    ExponentialDecay: {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
+    CosineDecay: {"initial_learning_rate": 0.1, "decay_steps": 10},
+    PiecewiseConstantDecay: {"boundaries": [10], "values": [0.1, 0.01]},
+}
+ENTRIES = [entry for kind in registry.KINDS if kind not in ("layer", "model")
+           for entry in registry.entries(kind)]
+DEFAULTS = [entry.cls(**REQUIRED.get(entry.cls, {})) for entry in ENTRIES]
+# Arguments away from their defaults, nested components included.
+CONFIGURED = [
+    activations.LeakyReLU(0.1), activations.ReLU(max_value=6.0, threshold=0.5),
+    activations.Softmax(axis=1), activations.GELU(approximate=True),
+    initializers.Constant(0.3), initializers.RandomNormal(stddev=1.0, seed=3),
+    initializers.GlorotUniform(seed=1), initializers.Orthogonal(gain=2.0),
+    regularizers.L1L2(l1=0.1, l2=0.2), regularizers.L2(0.5),
+    losses.Huber(delta=0.5, reduction="sum", name="robust"),
+    losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1, dtype="float64"),
+    losses.SparseCategoricalCrossentropy(ignore_class=0, axis=1),
+    Adam(ExponentialDecay(0.1, 5, 0.9, staircase=True), amsgrad=True, clipnorm=1.0),
+    Nadam(weight_decay=0.01, name="nadam_wd"), SGD(PiecewiseConstantDecay([3], [0.1, 0.01])),
+    CosineDecay(0.0, 10, alpha=0.1, warmup_target=0.1, warmup_steps=2),
+    metrics.BinaryAccuracy(threshold=0.7, name="acc7", dtype="float64"),
+]
+
+
+def json_round_trip(data):
+    return json.loads(json.dumps(data))
+
+
+def kind_and_name(component):
+    entry = next(e for e in ENTRIES if e.cls is type(component))
+    return entry.kind, entry.name
+
+
+def test_every_kind_is_covered():
+    assert {kind for kind, _ in map(kind_and_name, DEFAULTS)} == \
+        set(registry.KINDS) - {"layer", "model"}
+
+
+@pytest.mark.parametrize("component", DEFAULTS + CONFIGURED,
+                         ids=lambda c: "-".join(kind_and_name(c)))
+def test_the_config_is_json_ready_and_rebuilds_the_component(component):
+    assert isinstance(component, Configurable)
+    config = component.get_config()
+    assert json_round_trip(config) == config  # nothing JSON would change: no tuple, no array
+    copy = type(component).from_config(json_round_trip(config))
+    assert type(copy) is type(component)
+    assert copy.get_config() == config
+
+
+@pytest.mark.parametrize("component", DEFAULTS + CONFIGURED,
+                         ids=lambda c: "-".join(kind_and_name(c)))
+def test_serialize_and_deserialize_round_trip(component):
+    kind, name = kind_and_name(component)
+    data = json_round_trip(serialize(component))
+    if isinstance(data, str):  # an activation with its default arguments: its name
+        assert kind == "activation" and component.get_config() == type(component)().get_config()
+        copy = registry.get(kind, data)
+    else:
+        assert data == {"kind": kind, "class_name": name, "config": component.get_config()}
+        copy = deserialize(data)
+    assert type(copy) is type(component)
+    assert copy.get_config() == component.get_config()
+
+
+def test_an_optimizer_writes_its_schedule_not_the_current_rate():
+    schedule = ExponentialDecay(1.0, decay_steps=1, decay_rate=0.5)
+    optimizer = SGD(schedule)
+    optimizer.iterations = 3
+    assert optimizer.learning_rate == 0.125
+    config = optimizer.get_config()
+    assert config["learning_rate"] == serialize(schedule)
+    copy = SGD.from_config(json_round_trip(config))
+    assert isinstance(copy._learning_rate, ExponentialDecay)
+    assert copy.learning_rate == 1.0  # a new optimizer starts at step 0
+
+
+def test_what_is_not_a_registered_component_cannot_be_serialized():
+    class Unregistered(losses.MeanSquaredError):
+        pass
+
+    with pytest.raises(TypeError, match="cannot serialize Unregistered.*expected numbers, "
+                                        "strings, lists, dicts or registered nnlib components"):
+        serialize(Unregistered())
+    with pytest.raises(ValueError, match="unknown loss 'Unregistered'"):
+        deserialize({"kind": "loss", "class_name": "Unregistered", "config": {}})
