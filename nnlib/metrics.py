@@ -77,9 +77,17 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        if np.ndim(values) == 0 and np.ndim(sample_weight) == 0:  # one value: a batch's loss
+            weight = 1.0 if sample_weight is None else float(sample_weight)
+            self.total += float(values) * weight
+            self.count += weight
+            return
         values = np.asarray(values, dtype=np.float64)
-        weights = np.ones_like(values) if sample_weight is None else \
-            np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), values.shape)
+        if sample_weight is None:
+            self.total += float(values.sum())
+            self.count += values.size
+            return
+        weights = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), values.shape)
         self.total += float((values * weights).sum())
         self.count += float(weights.sum())
 

@@ -55,15 +55,15 @@ class ModelFileError(ValueError):
 
 def weight_keys(model):
     """``{key: Weight}`` for every weight of ``model``, keyed by class and position:
-    the groups of the weight tree (``Layer.walk_weights``), as Keras's files."""
+    the groups of the weight tree (``Layer.weight_entries``), as Keras's files."""
     _require_built(model)
-    return {"/".join(groups): weight for _, groups, weight, _ in model.walk_weights()}
+    return {key: weight for _, key, weight, _ in model.weight_entries()}
 
 
 def _file_keys_by_path(model):
     """``{weight path in named_weights(): file key}``, from the same walk."""
     _require_built(model)
-    return {".".join(names): "/".join(groups) for names, groups, _, _ in model.walk_weights()}
+    return {path: key for path, key, _, _ in model.weight_entries()}
 
 
 def _require_built(model):

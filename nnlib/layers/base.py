@@ -137,13 +137,15 @@ class Weight:
             self._value = self.initializer(self.shape, self.dtype)
         return self._value
 
-    def assign(self, value):
-        """Replace the value (a copy, cast to the weight's dtype); the shape must match."""
+    def assign(self, value, copy=True):
+        """Replace the value, cast to the weight's dtype; the shape must match.
+        The weight keeps a copy, unless ``copy=False`` says that ``value`` is a
+        fresh array nobody else holds (an optimizer's new weight)."""
         value = np.asarray(value)
         if value.shape != self.shape:
             raise ValueError(f"{self.describe()}: expected shape {self.shape}, got "
                              f"{value.shape}")
-        self._value = value.astype(self.dtype)
+        self._value = value.astype(self.dtype, copy=copy)
 
     def describe(self):
         """``weight 'kernel' of Dense 'dense_1'``, for messages."""
@@ -222,40 +224,40 @@ class Layer(Configurable):
         """Every weight of the tree, once, in Keras's order: the layer's own
         trainable weights, its own non-trainable ones, then each child's.
 
-        A list of ``(names, groups, weight, layers)``: the weight's path by layer
-        names (``("forward_lstm", "kernel")``), its path by Keras's saving
-        groups (``("forward_layer", "cell", "kernel")``), the weight, and the
-        layers on its path (this one first).
+        A list of ``(path, key, weight, layers)``: the weight's path by layer
+        names (``forward_lstm.kernel``), its key by Keras's saving groups
+        (``forward_layer/cell/kernel``), the weight, and the layers on its
+        path (this one first).
         """
         own = [w for w in self._weights if w.trainable] + \
             [w for w in self._weights if not w.trainable]
-        entries = [((w.name,), (w.name,), w, (self,)) for w in own]
+        entries = [(w.name, w.name, w, (self,)) for w in own]
         seen = {id(w) for w in own}
         for group, child in self.children():
-            for names, groups, weight, layers in child.weight_entries():
+            for path, key, weight, layers in child.weight_entries():
                 if id(weight) not in seen:
                     seen.add(id(weight))
-                    entries.append(((child.name, *names), (group, *groups), weight,
+                    entries.append((f"{child.name}.{path}", f"{group}/{key}", weight,
                                     (self, *layers)))
         return entries
 
     def walk_weights(self):
-        """``weight_entries`` with, for each weight, whether the optimizer moves it:
-        it is trainable, and so is every layer on its path."""
-        for names, groups, weight, layers in self.weight_entries():
-            yield names, groups, weight, weight.trainable and all(l.trainable for l in layers)
+        """``weight_entries`` with, for each weight, whether the optimizer moves it
+        (``learns``): it is trainable, and so is every layer on its path."""
+        for path, key, weight, layers in self.weight_entries():
+            yield path, key, weight, weight.trainable and all_trainable(layers)
 
     def named_weights(self, trainable_only=False):
         """``{dotted path: Weight}`` in Keras's order (``kernel``, or
         ``forward_lstm.kernel`` for a weight of a held layer); with
         ``trainable_only``, only the weights the optimizer moves."""
-        return {".".join(names): weight for names, _, weight, learns in self.walk_weights()
+        return {path: weight for path, _, weight, learns in self.walk_weights()
                 if learns or not trainable_only}
 
     @property
     def weights(self):
         """Every weight, in Keras's order."""
-        return [weight for _, _, weight, _ in self.walk_weights()]
+        return [weight for _, _, weight, _ in self.weight_entries()]
 
     @property
     def trainable_weights(self):
@@ -450,6 +452,14 @@ class Layer(Configurable):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def all_trainable(layers):
+    """Whether every one of ``layers`` is trainable."""
+    for layer in layers:
+        if not layer.trainable:
+            return False
+    return True
 
 
 def unique_among(base, taken):

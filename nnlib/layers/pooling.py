@@ -108,10 +108,14 @@ class MaxPooling(Pooling):
     def unpool(self, dxp, dy, cache):
         xp, y, out = cache
         taken = np.zeros(y.shape, bool)
+        overlapping = any(s < k for s, k in zip(self.strides, self.pool_size))
         for view, d_view in zip(self.views(xp, out), self.views(dxp, out)):
             winner = (view == y) & ~taken
             taken |= winner
-            d_view += dy * winner  # += : overlapping windows may share a cell
+            if overlapping:
+                d_view += dy * winner  # windows share cells: their gradients add up
+            else:
+                np.multiply(dy, winner, out=d_view)  # each cell in one window: write it
 
 
 class AveragePooling(Pooling):

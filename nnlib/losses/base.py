@@ -86,15 +86,18 @@ class Loss(Configurable):
         y_true, y_pred = self.prepare(y_true, y_pred)
         losses, per_sample_cache = self.per_sample(y_true, y_pred)
         weights = self.weights(sample_weight, mask, losses.shape)
-        scale = self.reduction_scale(weights, sample_weight is not None or mask is not None)
-        weighted = losses * weights
+        scale = self.reduction_scale(weights, losses.size)
+        weighted = losses if weights is None else losses * weights
         value = weighted if self.reduction in ("none", None) else weighted.sum() * scale
-        return np.asarray(value, dtype=self.dtype), (per_sample_cache, weights, scale, pred_shape)
+        return (np.asarray(value, dtype=self.dtype),
+                (per_sample_cache, weights, scale, losses.shape, pred_shape))
 
     def backward(self, d_loss, cache):
         """:math:`\\partial L/\\partial \\hat y`, with the shape ``y_pred`` was given in."""
-        per_sample_cache, weights, scale, pred_shape = cache
-        d_losses = (np.broadcast_to(d_loss, weights.shape) * weights * scale).astype(self.dtype)
+        per_sample_cache, weights, scale, shape, pred_shape = cache
+        d_losses = np.broadcast_to(np.asarray(d_loss, self.dtype) * scale, shape)
+        if weights is not None:
+            d_losses = d_losses * weights
         return self.per_sample_backward(d_losses, per_sample_cache).reshape(pred_shape)
 
     # -- the shared steps ----------------------------------------------------------
@@ -118,7 +121,10 @@ class Loss(Configurable):
         return y_true, y_pred
 
     def weights(self, sample_weight, mask, shape):
-        """:math:`w_m`: the sample weights times the mask's weights (see the module)."""
+        """:math:`w_m`: the sample weights times the mask's weights (see the module);
+        ``None`` when there are neither, every loss weighing 1."""
+        if sample_weight is None and mask is None:
+            return None
         weights = np.ones(shape, self.dtype)
         if sample_weight is not None:
             weights = weights * self.fit_to_losses(sample_weight, shape, "sample_weight")
@@ -131,13 +137,14 @@ class Loss(Configurable):
             weights = np.where(valid, weights * mask_weight, 0).astype(self.dtype)
         return weights
 
-    def reduction_scale(self, weights, weighted):
-        """:math:`s` in :math:`L = s\\sum_m w_m\\ell_m` (1 for ``"sum"`` and ``"none"``)."""
-        if self.reduction == "mean_with_sample_weight" and weighted:
+    def reduction_scale(self, weights, size):
+        """:math:`s` in :math:`L = s\\sum_m w_m\\ell_m` over ``size`` losses (1 for
+        ``"sum"`` and ``"none"``)."""
+        if self.reduction == "mean_with_sample_weight" and weights is not None:
             total = float(weights.sum())
             return 1.0 / total if total else 0.0
         if self.reduction in MEAN_REDUCTIONS + ("mean_with_sample_weight",):
-            return 1.0 / max(weights.size, 1)
+            return 1.0 / max(size, 1)
         return 1.0
 
     def fit_to_losses(self, array, shape, what):

@@ -38,7 +38,7 @@ def categorical_crossentropy(y, output, from_logits, axis):
     p = output / total
     clipped = np.clip(p, EPSILON, 1 - EPSILON)
     loss = -(y * np.log(clipped)).sum(axis=axis)
-    d_clipped = -y / clipped * ((p >= EPSILON) & (p <= 1 - EPSILON))
+    d_clipped = np.where(clipped == p, -y / clipped, 0)  # no gradient where the clip bites
     grad = (d_clipped - (d_clipped * p).sum(axis=axis, keepdims=True)) / total
     return loss, grad
 
@@ -184,7 +184,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
             raise self.error(f"labels must lie in [0, {n_classes}), got values from "
                              f"{labels.min()} to {labels.max()}")
         one_hot = np.eye(n_classes, dtype=self.dtype)[labels]
-        return np.moveaxis(one_hot, -1, self.axis), y_pred
+        if self.axis % y_pred.ndim != y_pred.ndim - 1:
+            one_hot = np.moveaxis(one_hot, -1, self.axis)
+        return one_hot, y_pred
 
     @classmethod
     def gradient_check_sample(cls, rng):

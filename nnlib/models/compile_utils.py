@@ -116,7 +116,7 @@ class OutputLosses:
         return np.asarray(total), OutputLossesCache(caches, output_losses)
 
     def backward(self, d_loss, cache):
-        return [None if c is None else weight * loss.backward(d_loss, c)
+        return [None if c is None else loss.backward(d_loss * weight, c)
                 for loss, weight, c in zip(self.losses, self.weights, cache.caches)]
 
     def __call__(self, y_true, y_pred, sample_weight=None, mask=None):

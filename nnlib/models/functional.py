@@ -34,7 +34,7 @@ from .. import saving
 from ..backend import as_float_array
 from ..graph import Node, SymbolicTensor, flatten, is_symbolic, leaves_like, pack_as, \
     topological_order
-from ..layers.base import Effects, Layer, apply_updates, unique_name
+from ..layers.base import Effects, Layer, all_trainable, apply_updates, unique_name
 from ..layers.deserialization import layer_from_config
 from ..layers.input_layer import Input, InputLayer
 from ..registry import snake_case
@@ -192,8 +192,8 @@ class Model(Trainer, Layer):
                              f"{repeated} appear more than once")
         self.built = True
         self._weight_entries = Layer.weight_entries(self)
-        self._regularized = [(names, weight, layers)
-                             for names, _, weight, layers in self._weight_entries
+        self._regularized = [(path, weight, layers)
+                             for path, _, weight, layers in self._weight_entries
                              if weight.regularizer is not None
                              and not any(isinstance(layer, Model) for layer in layers[1:])]
 
@@ -431,8 +431,8 @@ class Model(Trainer, Layer):
     def regularized_weights(self):
         """``(path, weight, learns)`` for each weight with a regularizer; a nested
         model counts its own (its tape carries their penalties)."""
-        for names, weight, layers in self._regularized:
-            yield ".".join(names), weight, weight.trainable and all(l.trainable for l in layers)
+        for path, weight, layers in self._regularized:
+            yield path, weight, weight.trainable and all_trainable(layers)
 
     # -- a model as a layer ------------------------------------------------------------
     def call_symbolic(self, inputs):

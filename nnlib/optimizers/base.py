@@ -101,7 +101,7 @@ class Optimizer(Configurable):
             if self.weight_decay:
                 w = w - w * (self.weight_decay * lr)
             w, self.state[key] = self.update(w, g, self.state_for(key, weight), lr)
-            weight.assign(w)
+            weight.assign(w, copy=False)  # w is the update rule's new array
         self.iterations += 1
 
     def check_gradient(self, key, grad, weight):
