@@ -55,7 +55,7 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	$(DETERMINISTIC) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.store_widget_state=True \
-	    --ExecutePreprocessor.record_timing=False chapters/*.ipynb
+	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 chapters/*.ipynb
 	$(BIN)/python tools/normalize_notebooks.py chapters/*.ipynb
 	$(DETERMINISTIC) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) chapters
 

@@ -106,13 +106,7 @@ def torch_epoch(net, x_t, y_t, lr=0.01, batch_size=32):
 def mlp_epoch_case():
     """One epoch of SGD on the 1,797 digits with a 64→128 ReLU→10 softmax MLP,
     batches of 32, shuffled, no metrics, in both libraries."""
-    digits = load_digits()
-    x = (digits.data / 16.0).astype("float32")
-    y = digits.target
-    nnlib.utils.set_random_seed(0)
-    model = nnlib.Sequential([nnlib.Input((64,)), Dense(128, activation="relu"),
-                              Dense(10, activation="softmax")])
-    model.compile(optimizer=nnlib.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    x, y, model = digits_mlp()
 
     def run_nnlib():
         model.fit(x, y, epochs=1, batch_size=32, verbose=0)
@@ -142,6 +136,94 @@ def epoch_case():
                               torch.nn.MaxPool2d(2), torch.nn.Flatten(),
                               torch.nn.Linear(16 * 4 * 4, 10))
     return run_nnlib, torch_epoch(net, nchw(x), torch.tensor(y))
+
+
+def digits_mlp():
+    """The digits (float32 pixels in [0, 1], labels) and the MLP of the epoch case, compiled."""
+    digits = load_digits()
+    x, y = (digits.data / 16.0).astype("float32"), digits.target
+    nnlib.utils.set_random_seed(0)
+    model = nnlib.Sequential([nnlib.Input((64,)), Dense(128, activation="relu"),
+                              Dense(10, activation="softmax")])
+    model.compile(optimizer=nnlib.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    return x, y, model
+
+
+def step_breakdown(epochs=20):
+    """Microseconds per training step of the MLP case, part by part: the five
+    parts of ``Trainer.train_step`` as ``fit`` runs them, with the batch taken
+    and the logs updated."""
+    x, y, model = digits_mlp()
+    xs, ys, _ = model.standardize(x, y)
+    parts = dict.fromkeys(["take the batch", "forward (execute)", "loss forward",
+                           "loss backward", "backward (execute_backward)",
+                           "optimizer step and state updates", "logs"], 0.0)
+    clock, steps, rng = time.perf_counter, 0, np.random.default_rng(0)
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), 32):
+            index = order[start:start + 32]
+            t0 = clock()
+            bx, by, bw = [xs[0][index]], [ys[0][index]], [None]
+            t1 = clock()
+            y_pred, tape = model.execute(bx, training=True)
+            t2 = clock()
+            loss, cache = model.compiled_loss.forward(by, y_pred, bw, tape.output_masks)
+            loss = loss + sum(tape.losses)
+            t3 = clock()
+            d_pred = model.compiled_loss.backward(1.0, cache)
+            t4 = clock()
+            _, grads = model.execute_backward(d_pred, tape, need_dx=False)
+            t5 = clock()
+            model.optimizer.apply(grads, model.named_weights(trainable_only=True))
+            tape.apply_updates()
+            t6 = clock()
+            model.update_logs(loss, cache, by, y_pred, tape.output_masks)
+            model.logs()
+            t7 = clock()
+            for key, (a, b) in zip(parts, [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5),
+                                           (t5, t6), (t6, t7)]):
+                parts[key] += b - a
+            steps += 1
+    return {key: seconds / steps * 1e6 for key, seconds in parts.items()}
+
+
+def numpy_floor(repeats=20):
+    """Milliseconds of one epoch of the same MLP written as bare NumPy, with
+    softmax and cross-entropy fused (the gradient at the logits is
+    :math:`(p - y)/n`) and no checks: what the arithmetic and NumPy's calls
+    cost without a library around them."""
+    x, y, _ = digits_mlp()
+    rng = np.random.default_rng(0)
+    w1, b1 = rng.normal(0, 0.1, (64, 128)).astype("float32"), np.zeros(128, "float32")
+    w2, b2 = rng.normal(0, 0.1, (128, 10)).astype("float32"), np.zeros(10, "float32")
+    one_hot = np.eye(10, dtype="float32")[y]
+
+    def epoch():
+        nonlocal w1, b1, w2, b2
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), 32):
+            index = order[start:start + 32]
+            xb, yb = x[index], one_hot[index]
+            z1 = xb @ w1 + b1
+            h = np.maximum(z1, 0)
+            z2 = h @ w2 + b2
+            e = np.exp(z2 - z2.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            _ = -(yb * np.log(np.clip(p, 1e-7, 1 - 1e-7))).sum(axis=1).mean()
+            dz2 = (p - yb) / len(xb)
+            dz1 = (dz2 @ w2.T) * (z1 > 0)
+            w2, b2 = w2 - 0.01 * (h.T @ dz2), b2 - 0.01 * dz2.sum(axis=0)
+            w1, b1 = w1 - 0.01 * (xb.T @ dz1), b1 - 0.01 * dz1.sum(axis=0)
+
+    for _ in range(3):
+        epoch()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        epoch()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
 
 
 # (name, target ratio, build, repeats scale): the cases of the book's performance goals.
@@ -271,11 +353,14 @@ def main():
                       f"ratio {ratio:.2f} (target {target}), {repeats} runs each")
                 if ratio > target:
                     profiles.append((name, threads, ratio, target, profile(run_nnlib)))
-    RESULTS.write_text(report(env, rows, profiles))
+    with threadpool_limits(limits=1, user_api="blas"):
+        breakdown, floor = step_breakdown(), numpy_floor()
+    print(f"\nMLP step, 1 thread: {sum(breakdown.values()):.1f} us; bare NumPy epoch {floor:.2f} ms")
+    RESULTS.write_text(report(env, rows, profiles, breakdown, floor))
     print(f"\nwritten {RESULTS}")
 
 
-def report(env, rows, profiles):
+def report(env, rows, profiles, breakdown, floor):
     lines = ["# Benchmarks: nnlib against PyTorch (CPU, float32)", "",
              "Written by `benchmarks/run.py`. Each figure is the median of alternated runs",
              "(nnlib, PyTorch, PyTorch, nnlib, ...) of one forward and one backward pass",
@@ -296,6 +381,18 @@ def report(env, rows, profiles):
         lines.append(f"| {name} | ≤ {target} | {threads} | {t_n * 1e3:.2f} | {t_t * 1e3:.2f} "
                      f"| {ratio:.2f} | {'yes' if ratio <= target else 'no'} "
                      f"| {s_n:.0%} / {s_t:.0%} |")
+    mlp_torch = next(t_t for name, _, threads, _, t_t, *_ in rows
+                     if threads == 1 and name.startswith("Training epoch on digits: Dense"))
+    lines += ["", "## One step of the MLP epoch, part by part (1 thread)", "",
+              "Microseconds per training step (57 steps an epoch), timed around each part",
+              "of `Trainer.train_step` as `fit` runs it:", "",
+              "| part | µs per step |", "|---|---|",
+              *[f"| {part} | {us:.1f} |" for part, us in breakdown.items()],
+              f"| all | {sum(breakdown.values()):.1f} |", "",
+              f"The same epoch written as bare NumPy (`numpy_floor`: the same matrix "
+              f"products, softmax and cross-entropy fused, no checks) takes {floor:.2f} ms, "
+              f"{floor / (mlp_torch * 1e3):.2f} of PyTorch's epoch: the floor below which "
+              f"only fewer NumPy calls go."]
     if profiles:
         lines += ["", "## Where nnlib's time goes in the missed cases", "",
                   "cProfile of nnlib's side: first the time of each nnlib module, the time",
