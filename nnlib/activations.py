@@ -9,9 +9,14 @@ Element-wise activations write two formulas, ``function(x)`` for
 :math:`y = f(x)` and ``derivative(x, y)`` for :math:`f'(x)`; the shared
 ``backward`` multiplies by the incoming gradient:
 :math:`\\partial L/\\partial x = \\partial L/\\partial y \\cdot f'(x)`.
-Both keep the input's dtype (float32 or float64) and stay finite for inputs
-as large as :math:`\\pm 10^4`: no formula evaluates an exponential that can
-overflow.
+Both keep the input's dtype (float16, float32 or float64).  No formula
+evaluates an exponential, a square or a cube that can overflow, so values and
+gradients have no NaN and no inf for any finite input (tested up to
+:math:`\\pm 10^{30}`, and float16's :math:`\\pm 6 \\cdot 10^4`), except
+where the exact value itself exceeds the dtype's range (``SELU`` of float16's
+largest number).  float16 arrays are computed in float32 and rounded back
+(``widened``): float16's range, :math:`6.5 \\cdot 10^4`, is too narrow for
+the intermediate results of a softmax.
 
 The file holds the reference sheet's three (ReLU, Sigmoid, Tanh) with Softmax
 and Linear first, then the activations beyond them, then the functions.
@@ -21,7 +26,7 @@ import math
 import numpy as np
 
 from . import registry
-from .backend import as_float_array, floatx
+from .backend import as_float_array, floatx, widened, working_dtype
 from .registry import register
 from .serialization import Configurable
 
@@ -72,12 +77,12 @@ class ElementwiseActivation(ActivationFunction):
         raise NotImplementedError
 
     def forward(self, x):
-        y = np.asarray(self.function(x), dtype=x.dtype)
+        y = np.asarray(self.function(widened(x)), dtype=x.dtype)
         return y, (x, y)
 
     def backward(self, dy, cache):
         x, y = cache
-        return np.asarray(dy * self.derivative(x, y), dtype=x.dtype)
+        return np.asarray(dy * self.derivative(widened(x), widened(y)), dtype=x.dtype)
 
 
 def away_from_zero(rng, shape, low=0.1, high=3.0):
@@ -260,13 +265,15 @@ class Softmax(ActivationFunction):
         self.axis = axis
 
     def forward(self, x):
-        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
-        y = e / e.sum(axis=self.axis, keepdims=True)
+        z = widened(x)  # in float16, x - max overflows once the scores span 6.5e4
+        e = np.exp(z - z.max(axis=self.axis, keepdims=True))
+        y = np.asarray(e / e.sum(axis=self.axis, keepdims=True), x.dtype)
         return y, y
 
     def backward(self, dy, cache):
-        y = cache
-        return np.asarray(y * (dy - (dy * y).sum(axis=self.axis, keepdims=True)), y.dtype)
+        y = widened(cache)
+        dx = y * (dy - (dy * y).sum(axis=self.axis, keepdims=True))
+        return np.asarray(dx, cache.dtype)
 
     @classmethod
     def gradient_check_sample(cls, rng):
@@ -398,6 +405,16 @@ def erf(x):
     return np.frompyfunc(math.erf, 1, 1)(x).astype(np.float64)
 
 
+def normal_pdf(x):
+    """:math:`\\varphi(x) = e^{-x^2/2}/\\sqrt{2\\pi}`, the standard normal density.
+
+    It is 0 to double precision beyond :math:`|x| = 40` (:math:`e^{-800}`), so
+    :math:`x` is clipped there first and :math:`x^2` never overflows.
+    """
+    x = np.clip(x, -40, 40)
+    return np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
 @register("activation", family="ReLU", aliases=("gelu",),
           description="x times the chance that a standard normal is below x",
           use_case="Transformers (BERT, GPT) and modern MLPs")
@@ -417,6 +434,13 @@ class GELU(ElementwiseActivation):
     0.044715\\,x^2)`.  The two differ by less than :math:`5 \\cdot 10^{-4}`.
     Keras's ``gelu`` activation defaults to the exact form.
 
+    Stability: :math:`\\varphi` is computed on :math:`x` clipped to
+    :math:`\\pm 40` (``normal_pdf``), and the tanh form on :math:`x` clipped to
+    :math:`\\pm 10`, beyond which :math:`\\tanh u = \\pm 1` to double precision
+    (:math:`|u| > 43`): :math:`x^3` never overflows, and the derivative's second
+    term is :math:`0` there instead of :math:`0 \\cdot \\infty` (NaN in float32
+    from :math:`|x| \\approx 10^{20}`, as Keras's PyTorch backend gives).
+
     Range about :math:`(-0.17, \\infty)`: a smooth ReLU that dips below zero
     around :math:`x \\approx -0.75`; saturates (to 0) for :math:`x \\to -\\infty`.
 
@@ -426,6 +450,7 @@ class GELU(ElementwiseActivation):
 
     cost = "an erf (or a tanh and a cube)"
     TANH_COEFFICIENT = 0.044715
+    TANH_SATURATION = 10.0  # tanh u = +-1 to double precision beyond |x| = 10
 
     def __init__(self, approximate=False):
         self.approximate = approximate
@@ -437,14 +462,17 @@ class GELU(ElementwiseActivation):
 
     def derivative(self, x, y):
         if self.approximate:
+            x = np.clip(x, -self.TANH_SATURATION, self.TANH_SATURATION)
             t = np.tanh(self.tanh_argument(x))
             du = math.sqrt(2 / math.pi) * (1 + 3 * self.TANH_COEFFICIENT * x * x)
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
         cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
-        return cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return cdf + x * normal_pdf(x)
 
     def tanh_argument(self, x):
-        """:math:`u = \\sqrt{2/\\pi}\\,(x + 0.044715\\,x^3)`."""
+        """:math:`u = \\sqrt{2/\\pi}\\,(x + 0.044715\\,x^3)`, on :math:`x` clipped to
+        :math:`\\pm 10`, where :math:`\\tanh u` is already :math:`\\pm 1`."""
+        x = np.clip(x, -self.TANH_SATURATION, self.TANH_SATURATION)
         return math.sqrt(2 / math.pi) * (x + self.TANH_COEFFICIENT * x ** 3)
 
 
@@ -541,7 +569,10 @@ class Softsign(ElementwiseActivation):
     """:math:`f(x) = x / (1 + |x|)`, :math:`f'(x) = 1 / (1 + |x|)^2`.
 
     Range :math:`(-1, 1)` like tanh, and zero-centred, but its gradient
-    decays like :math:`1/x^2` instead of :math:`e^{-2|x|}`.
+    decays like :math:`1/x^2` instead of :math:`e^{-2|x|}`.  The derivative
+    squares the reciprocal, :math:`(1/(1 + |x|))^2`, which underflows quietly
+    to 0 for huge :math:`|x|`, where the square of :math:`1 + |x|` would
+    overflow.
 
     >>> Softsign()(np.array([-1.0, 3.0]))
     array([-0.5 ,  0.75])
@@ -553,7 +584,7 @@ class Softsign(ElementwiseActivation):
         return x / (1 + np.abs(x))
 
     def derivative(self, x, y):
-        return 1 / (1 + np.abs(x)) ** 2
+        return np.square(1 / (1 + np.abs(x)))
 
 
 def get(identifier):

@@ -56,7 +56,30 @@ def as_float_array(x, dtype, owner):
     Booleans, integers and floats are cast; anything else (strings, objects,
     complex numbers) raises a ``TypeError`` that names ``owner``.
     """
-    array = np.asarray(x)
+    try:
+        array = np.asarray(x)
+    except ValueError:  # NumPy cannot make one array of it: a ragged nested list
+        raise TypeError(f"{owner}: expected an array (or nested lists of numbers of one "
+                        f"shape), got a ragged {type(x).__name__}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{owner}: expected numeric input, got dtype {array.dtype}")
     return array.astype(dtype, copy=False)
+
+
+def working_dtype(dtype):
+    """The dtype that arithmetic on ``dtype`` runs in: float32 for float16, else
+    ``dtype`` itself.
+
+    float16 stores numbers up to :math:`6.5 \\cdot 10^4` only, so a square, a
+    sum or a difference of two large values overflows on the way to a result
+    that fits: float16 arrays are computed in float32 and the results rounded
+    back to float16, as Keras does for its float16 statistics (``moments``).
+    Activations and losses both follow this rule.
+    """
+    return np.dtype(np.float32) if np.dtype(dtype) == np.float16 else np.dtype(dtype)
+
+
+def widened(x):
+    """``x`` in its ``working_dtype``: a float32 copy if it is float16, else ``x``
+    itself (tested first: this runs in every activation's forward and backward)."""
+    return x.astype(working_dtype(x.dtype)) if x.dtype == np.float16 else x

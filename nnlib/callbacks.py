@@ -11,12 +11,14 @@
 Write your own by subclassing ``Callback`` and overriding any hook (or with
 ``LambdaCallback``); ``fit`` sets ``self.model`` first.  A callback stops
 training by setting ``self.model.stop_training = True``: ``fit`` checks it
-after every batch and every epoch.
+after every batch and every epoch (``TerminateOnNaN`` does so when the loss
+stops being a number).
 """
 import math
-import numbers
 import os
 import warnings
+
+from .checks import flag, one_of, real_number, whole_number
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
          "on_train_batch_begin", "on_train_batch_end")
@@ -56,7 +58,8 @@ class CallbackList:
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
-                raise TypeError(f"callbacks must be Callback instances, got {callback!r}")
+                raise TypeError(f"fit: callbacks must be a list of Callback instances, got "
+                                f"{callback!r} in it")
             callback.set_model(model)
 
     def __getattr__(self, hook):
@@ -81,6 +84,8 @@ class LambdaCallback(Callback):
         if unknown:
             raise ValueError(f"LambdaCallback: unknown hooks {unknown}; hooks are {list(HOOKS)}")
         for name, function in hooks.items():
+            if not callable(function):
+                raise TypeError(f"LambdaCallback: {name} must be a function, got {function!r}")
             setattr(self, name, function)
 
 
@@ -126,13 +131,15 @@ class MonitorCallback(Callback):
     """
 
     def __init__(self, monitor, mode, min_delta=0.0, initial_best=None):
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
-                             f"got {mode!r}")
+        owner = type(self).__name__
+        if not isinstance(monitor, str):
+            raise TypeError(f"{owner}: monitor must be the name of a log, such as 'val_loss', "
+                            f"got {monitor!r}")
         self.monitor = monitor
-        self.mode = mode
-        self.min_delta = abs(min_delta)
-        self.initial_best = initial_best
+        self.mode = one_of(owner, "mode", mode, ("auto", "min", "max"))
+        self.min_delta = abs(real_number(owner, "min_delta", min_delta))
+        self.initial_best = None if initial_best is None else \
+            real_number(owner, "initial_value_threshold", initial_best)
         self.reset()
 
     def reset(self):
@@ -179,11 +186,14 @@ class EarlyStopping(MonitorCallback):
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__(monitor, mode, min_delta)
-        self.patience = patience
+        self.patience = whole_number("EarlyStopping", "patience", patience, minimum=0)
+        self.baseline = None if baseline is None else \
+            real_number("EarlyStopping", "baseline", baseline)
+        self.restore_best_weights = flag("EarlyStopping", "restore_best_weights",
+                                         restore_best_weights)
+        self.start_from_epoch = whole_number("EarlyStopping", "start_from_epoch",
+                                             start_from_epoch, minimum=0)
         self.verbose = verbose
-        self.baseline = baseline
-        self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = start_from_epoch
 
     def on_train_begin(self, logs=None):
         self.reset()
@@ -245,7 +255,10 @@ class ModelCheckpoint(MonitorCallback):
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", initial_value_threshold=None):
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"ModelCheckpoint: filepath must be a path, got {filepath!r}")
         filepath = os.fspath(filepath)
+        save_weights_only = flag("ModelCheckpoint", "save_weights_only", save_weights_only)
         suffix = ".weights.npz" if save_weights_only else ".nnlib"
         if not filepath.endswith(suffix):
             raise ValueError(f"ModelCheckpoint: with save_weights_only={save_weights_only} "
@@ -253,7 +266,7 @@ class ModelCheckpoint(MonitorCallback):
         super().__init__(monitor, mode, 0.0, initial_value_threshold)
         self.filepath = filepath
         self.verbose = verbose
-        self.save_best_only = save_best_only
+        self.save_best_only = flag("ModelCheckpoint", "save_best_only", save_best_only)
         self.save_weights_only = save_weights_only
 
     def on_train_begin(self, logs=None):
@@ -303,15 +316,17 @@ class LearningRateScheduler(Callback):
     """
 
     def __init__(self, schedule, verbose=0):
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be a function "
+                            f"schedule(epoch, lr), got {schedule!r}")
         self.schedule = schedule
         self.verbose = verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        rate = self.schedule(epoch, float(self.model.optimizer.learning_rate))
-        if not isinstance(rate, numbers.Real) or isinstance(rate, bool):
-            raise ValueError(f"LearningRateScheduler: the schedule must return a number, "
-                             f"got {rate!r}")
-        self.model.optimizer.learning_rate = float(rate)
+        rate = real_number("LearningRateScheduler", f"schedule({epoch}, lr), the new rate,",
+                           self.schedule(epoch, float(self.model.optimizer.learning_rate)),
+                           low=0)
+        self.model.optimizer.learning_rate = rate
         if self.verbose:
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{float(rate):.4g}.")
@@ -319,3 +334,38 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch's loss is NaN or infinite (Keras 3's callback).
+
+    After each training batch it reads ``logs["loss"]``, the epoch's running
+    mean, which a single non-finite batch makes non-finite.  It then prints
+    ``Batch 3: Invalid loss, terminating training`` and sets
+    ``model.stop_training``: ``fit`` stops after that batch and still calls
+    the epoch-end and train-end hooks.  With ``raise_error=True`` it raises a
+    ``RuntimeError`` instead, and no other hook runs.
+
+    The model keeps finite weights: an optimizer step whose gradients or new
+    weights are not finite changes nothing (see ``nnlib.optimizers.base``).
+
+    >>> callback = TerminateOnNaN()
+    >>> callback.model = type("Model", (), {"stop_training": False})()
+    >>> callback.on_train_batch_end(3, {"loss": float("nan")})
+    Batch 3: Invalid loss, terminating training
+    >>> callback.model.stop_training
+    True
+    """
+
+    def __init__(self, raise_error=False):
+        self.raise_error = flag("TerminateOnNaN", "raise_error", raise_error)
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(loss):
+            return
+        if self.raise_error:
+            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: "
+                               f"{loss}. Terminating training immediately.")
+        print(f"Batch {batch}: Invalid loss, terminating training")
+        self.model.stop_training = True

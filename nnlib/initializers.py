@@ -2,7 +2,9 @@
 
 An initializer is called as ``init(shape, dtype)`` and returns a new array.
 Random ones draw from ``nnlib.utils.generator()`` unless given a ``seed``, in
-which case every call returns the same values, as in Keras.
+which case every call returns the same values, as in Keras.  Arguments are
+checked when the initializer is made (a seed is a whole number >= 0, a
+stddev a finite number >= 0...), not when a layer first draws from it.
 """
 import math
 
@@ -10,8 +12,9 @@ import numpy as np
 
 from .backend import standardize_dtype
 from . import registry
+from .checks import real_number, whole_number
 from .registry import register
-from .serialization import Configurable
+from .serialization import Configurable, init_arguments
 from .utils import generator
 
 
@@ -39,7 +42,19 @@ class Initializer(Configurable):
     """
 
     def __init__(self, seed=None):
-        self.seed = seed
+        self.seed = None if seed is None else whole_number(type(self).__name__, "seed", seed,
+                                                            minimum=0)
+
+    @classmethod
+    def from_config(cls, config):
+        """A new initializer from its config.  Configs written before nnlib read
+        them by introspection hold every attribute, so a ``Constant``'s holds
+        ``"seed": null`` though ``Constant`` takes no seed: a null seed is
+        dropped for a class that takes none, so that those files load."""
+        config = dict(config)
+        if "seed" not in init_arguments(cls) and "seed" in config and config["seed"] is None:
+            del config["seed"]
+        return super().from_config(config)
 
     def __call__(self, shape, dtype=None):
         rng = generator() if self.seed is None else np.random.default_rng(self.seed)
@@ -87,7 +102,7 @@ class Constant(Initializer):
 
     def __init__(self, value=0.0):
         super().__init__()
-        self.value = value
+        self.value = real_number(type(self).__name__, "value", value)
 
     def sample(self, shape, rng):
         return np.full(shape, self.value)
@@ -100,20 +115,29 @@ class RandomUniform(Initializer):
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
-        self.minval, self.maxval = minval, maxval
+        self.minval = real_number(type(self).__name__, "minval", minval)
+        self.maxval = real_number(type(self).__name__, "maxval", maxval)
+        if self.minval > self.maxval:
+            raise ValueError(f"{type(self).__name__}: minval must not exceed maxval, got "
+                             f"minval={minval!r} and maxval={maxval!r} (swapped?)")
 
     def sample(self, shape, rng):
         return rng.uniform(self.minval, self.maxval, size=shape)
 
 
-@register("initializer", description="Normal with given mean and stddev",
-          use_case="Small random weights, e.g. embeddings")
-class RandomNormal(Initializer):
-    """:math:`w \\sim N(\\text{mean}, \\text{stddev}^2)`, default stddev 0.05."""
+class Normal(Initializer):
+    """Base of the two normal initializers: a ``mean`` and a ``stddev`` >= 0."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        self.mean, self.stddev = mean, stddev
+        self.mean = real_number(type(self).__name__, "mean", mean)
+        self.stddev = real_number(type(self).__name__, "stddev", stddev, low=0)
+
+
+@register("initializer", description="Normal with given mean and stddev",
+          use_case="Small random weights, e.g. embeddings")
+class RandomNormal(Normal):
+    """:math:`w \\sim N(\\text{mean}, \\text{stddev}^2)`, default stddev 0.05."""
 
     def sample(self, shape, rng):
         return rng.normal(self.mean, self.stddev, size=shape)
@@ -121,12 +145,8 @@ class RandomNormal(Initializer):
 
 @register("initializer", description="Normal, redrawn beyond two stddevs",
           use_case="Random weights without outliers")
-class TruncatedNormal(Initializer):
+class TruncatedNormal(Normal):
     """Normal :math:`N(\\text{mean}, \\text{stddev}^2)` restricted to two stddevs."""
-
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        super().__init__(seed)
-        self.mean, self.stddev = mean, stddev
 
     def sample(self, shape, rng):
         return self.mean + truncated_normal(shape, rng, self.stddev)
@@ -150,7 +170,8 @@ class VarianceScaling(Initializer):
         if distribution not in ("truncated_normal", "normal", "uniform"):
             raise ValueError("VarianceScaling: distribution must be truncated_normal, "
                              f"normal or uniform, got {distribution!r}")
-        self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.scale = real_number(type(self).__name__, "scale", scale, low=0, low_open=True)
+        self.mode, self.distribution = mode, distribution
 
     def sample(self, shape, rng):
         fan_in, fan_out = compute_fans(shape)
@@ -210,7 +231,7 @@ class Orthogonal(Initializer):
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
-        self.gain = gain
+        self.gain = real_number(type(self).__name__, "gain", gain)
 
     def sample(self, shape, rng):
         rows, cols = math.prod(shape[:-1]), shape[-1]

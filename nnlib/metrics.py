@@ -19,6 +19,13 @@ accuracies; a metric with a state of its own subclasses ``Metric``.
 The accuracies here are weighted means of a per-sample score (1 if right,
 0 if wrong), so they share one class, ``MeanMetric``; ``MeanMetricWrapper``
 makes such a metric of a plain function ``f(y_true, y_pred)``.
+
+Labels must fit the predictions: the same number of samples, and the shape
+each metric expects (the error says which metric to use instead).  Keras
+broadcasts what does not fit, so that ``Accuracy()([0, 0, 0], np.zeros((3,
+3)))`` gives 1.0 there, comparing each label with each of three scores;
+nnlib departs from Keras on purpose and refuses.  Sample weights are lined
+up with the samples, the first axis, as Keras lines them up.
 """
 import inspect
 
@@ -26,6 +33,7 @@ import numpy as np
 
 from . import registry
 from .backend import standardize_dtype
+from .checks import component, describe, real_number
 from .registry import register
 from .serialization import Configurable
 
@@ -42,8 +50,10 @@ class Metric(Configurable):
     direction = None  # "up", "down" or None: which way is better
 
     def __init__(self, name=None, dtype=None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
         self.name = name or registry.snake_case(type(self).__name__)
-        self.dtype = standardize_dtype(dtype)
+        self.dtype = component(type(self).__name__, "dtype", standardize_dtype, dtype)
 
     def reset_state(self):
         raise NotImplementedError
@@ -87,7 +97,13 @@ class Mean(Metric):
             self.total += float(values.sum())
             self.count += values.size
             return
-        weights = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), values.shape)
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        try:
+            weights = per_value(weights, values.shape)
+        except ValueError:
+            raise ValueError(f"{describe(self)}: sample_weight of shape {weights.shape} does "
+                             f"not fit the values of shape {values.shape}: expected one weight "
+                             f"per sample (or a single number)") from None
         self.total += float((values * weights).sum())
         self.count += float(weights.sum())
 
@@ -95,14 +111,54 @@ class Mean(Metric):
         return np.asarray(self.total / self.count if self.count else 0.0, dtype=self.dtype)
 
 
+def per_value(weights, shape):
+    """``weights`` broadcast to ``shape`` from the first (sample) axis, as Keras
+    lines sample weights up: ``(n,)`` against values ``(n, steps)`` weighs each
+    sample's steps alike; a trailing axis of 1 is dropped.  A ``ValueError`` if
+    they do not fit."""
+    extra = weights.ndim - len(shape)
+    if extra > 0 and weights.shape[len(shape):] == (1,) * extra:
+        weights = weights.reshape(weights.shape[:len(shape)])
+    elif extra < 0:
+        weights = weights.reshape(weights.shape + (1,) * -extra)
+    return np.broadcast_to(weights, shape)
+
+
 class MeanMetric(Mean):
-    """A metric that averages a per-sample ``score(y_true, y_pred)``."""
+    """A metric that averages a per-sample ``score(y_true, y_pred)``.
+
+    Labels and predictions must hold the same number of samples; a subclass
+    whose ``score`` finds other shapes that do not fit raises ``mismatch``.
+    """
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self.score(np.asarray(y_true), np.asarray(y_pred)), sample_weight)
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.ndim == 0 or y_pred.ndim == 0 or len(y_true) != len(y_pred):
+            raise self.mismatch(y_true, y_pred, ": expected the same number of samples")
+        super().update_state(self.score(y_true, y_pred), sample_weight)
 
     def score(self, y_true, y_pred):
         raise NotImplementedError
+
+    def mismatch(self, y_true, y_pred, fix=""):
+        """The error for labels that do not fit the predictions, ``fix`` the advice."""
+        return ValueError(f"{describe(self)}: y_true of shape {y_true.shape} does not fit "
+                          f"y_pred of shape {y_pred.shape}{fix} (the arguments are "
+                          f"(y_true, y_pred), in that order)")
+
+
+SPARSE_FIX = ("; for integer labels against class scores use SparseCategoricalAccuracy "
+              "('sparse_categorical_accuracy'; compile's 'accuracy' picks it from the shapes)")
+ONE_HOT_FIX = "; for one-hot labels use CategoricalAccuracy ('categorical_accuracy')"
+
+
+def matching(metric, y_true, y_pred):
+    """``same_rank(y_true, y_pred)``, which must then have one shape (the rule of
+    every accuracy but the sparse one), or ``metric``'s error."""
+    labels, predictions = same_rank(y_true, y_pred)
+    if labels.shape != predictions.shape:
+        raise metric.mismatch(y_true, y_pred, SPARSE_FIX if y_true.ndim < y_pred.ndim else "")
+    return labels, predictions
 
 
 def same_rank(y_true, y_pred):
@@ -135,6 +191,11 @@ class Accuracy(MeanMetric):
     ``SparseCategoricalAccuracy`` from the shapes of labels and predictions
     (see ``resolve_accuracy``).
 
+    Labels and predictions must have one shape (after ``same_rank``).  Keras
+    3 broadcasts them instead, so that integer labels against class scores,
+    ``Accuracy()([0, 0, 0], np.zeros((3, 3)))``, give 1.0; nnlib refuses them
+    on purpose, and says to use ``SparseCategoricalAccuracy``.
+
     >>> Accuracy()(np.array([1, 2, 3]), np.array([1, 2, 0]))
     array(0.6666667, dtype=float32)
     """
@@ -142,7 +203,7 @@ class Accuracy(MeanMetric):
     direction = "up"
 
     def score(self, y_true, y_pred):
-        y_true, y_pred = same_rank(y_true, y_pred)
+        y_true, y_pred = matching(self, y_true, y_pred)
         return per_sample(y_true == y_pred)
 
 
@@ -159,11 +220,11 @@ class BinaryAccuracy(MeanMetric):
     direction = "up"
 
     def __init__(self, name=None, dtype=None, threshold=0.5):
-        self.threshold = threshold
+        self.threshold = real_number(type(self).__name__, "threshold", threshold)
         super().__init__(name, dtype)
 
     def score(self, y_true, y_pred):
-        y_true, y_pred = same_rank(y_true, y_pred)
+        y_true, y_pred = matching(self, y_true, y_pred)
         return per_sample(y_true == (y_pred > self.threshold))
 
 
@@ -180,6 +241,7 @@ class CategoricalAccuracy(MeanMetric):
     direction = "up"
 
     def score(self, y_true, y_pred):
+        y_true, y_pred = matching(self, y_true, y_pred)
         return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float64)
 
 
@@ -196,7 +258,13 @@ class SparseCategoricalAccuracy(MeanMetric):
     direction = "up"
 
     def score(self, y_true, y_pred):
-        labels = y_true.reshape(y_pred.shape[:-1])
+        samples = y_pred.shape[:-1]  # one label per row of class scores, perhaps as a column
+        if y_pred.ndim < 2:
+            raise self.mismatch(y_true, y_pred, ": expected class scores, (samples, classes)")
+        if y_true.shape not in (samples, samples + (1,)):
+            raise self.mismatch(y_true, y_pred, ONE_HOT_FIX if y_true.shape == y_pred.shape
+                                else f": expected labels of shape {samples}")
+        labels = y_true.reshape(samples)
         return (labels == y_pred.argmax(axis=-1)).astype(np.float64)
 
 

@@ -16,6 +16,8 @@ import inspect
 import re
 from dataclasses import dataclass
 
+from .checks import closest
+
 # Each kind is one chapter: the heading of its name column and of its two
 # text columns, following the columns of the author's notes.
 KINDS = {
@@ -153,14 +155,40 @@ def family_key(kind, family):
 
 
 def entry_for(kind, name):
-    """The entry called ``name`` (or one of its aliases) in ``kind``."""
+    """The entry called ``name`` (or one of its aliases) in ``kind``.
+
+    An unknown name is an error that suggests the closest name a user could
+    have meant and lists the names ``kind`` accepts (``names(kind)``):
+
+    >>> entry_for("optimizer", "adamm")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown optimizer 'adamm' (did you mean 'adam'?); expected one of 'adadelta', ...
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; kinds are {sorted(KINDS)}")
+    if not isinstance(name, str):
+        raise TypeError(f"expected a {kind} name (a string), got {name!r}")
     try:
         return _ENTRIES[kind][normalize(name)]
     except KeyError:
-        known = ", ".join(sorted(e.name for e in entries(kind)))
-        raise ValueError(f"unknown {kind} {name!r}; known: {known}") from None
+        accepted = names(kind)
+        classes = [e.name for e in entries(kind)]
+        also = "" if set(classes) <= set(accepted) else \
+            f" (or a class name, such as {sorted(classes)[0]!r})"
+        raise ValueError(f"unknown {kind} {name!r}{closest(name, accepted + classes)}; "
+                         f"expected one of {', '.join(map(repr, accepted))}{also}") from None
+
+
+def names(kind):
+    """The names a user types for ``kind``, sorted: each entry's aliases (what
+    ``compile`` takes: ``"mse"``, ``"adam"``), or its class name if it has none.
+
+    >>> names("regularizer")
+    ['l1', 'l1_l2', 'l1l2', 'l2']
+    """
+    typed = [name for e in entries(kind) for name in (e.aliases or (e.name,))]
+    return sorted(typed, key=str.lower)
 
 
 def get(kind, identifier, **kwargs):

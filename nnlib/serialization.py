@@ -108,12 +108,21 @@ def serialize(value):
 
 def deserialize(value):
     """The inverse of ``serialize``: records become components again (names stay
-    names; the components that take them resolve them)."""
+    names; the components that take them resolve them).
+
+    >>> deserialize({"kind": "loss", "class_name": "Huber", "config": []})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: a component's record is {"kind": a string, "class_name": a string, ...
+    """
     if isinstance(value, list):
         return [deserialize(v) for v in value]
     if not isinstance(value, dict):
         return value
     if set(value) == {"kind", "class_name", "config"}:
-        return registry.entry_for(value["kind"], value["class_name"]).cls.from_config(
-            value["config"])
+        kind, name, config = value["kind"], value["class_name"], value["config"]
+        if not (isinstance(kind, str) and isinstance(name, str) and isinstance(config, dict)):
+            raise TypeError(f'a component\'s record is {{"kind": a string, "class_name": a '
+                            f'string, "config": a dict}}, got {value!r}')
+        return registry.entry_for(kind, name).cls.from_config(config)
     return {key: deserialize(v) for key, v in value.items()}

@@ -7,7 +7,8 @@ import pytest
 
 from nnlib import load_model
 from nnlib.callbacks import (Callback, EarlyStopping, History, LambdaCallback,
-                             LearningRateScheduler, ModelCheckpoint, improvement_direction)
+                             LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
+                             improvement_direction)
 from nnlib.layers import Dense
 from nnlib.metrics import MeanMetric
 from nnlib.models import Input, Sequential
@@ -143,8 +144,8 @@ def test_the_direction_is_the_models_for_that_log():
     assert improvement_direction("val_accuracy", directions) == "max"
     assert improvement_direction("val_wobble", directions) is None
     assert improvement_direction("val_mae", directions) is None  # no guessing from names
-    with pytest.raises(ValueError, match="EarlyStopping: mode must be 'auto', 'min' or 'max', "
-                                         "got 'up'"):
+    with pytest.raises(ValueError, match=r"EarlyStopping: mode must be one of \('auto', 'min', "
+                                         r"'max'\), got 'up'"):
         EarlyStopping(mode="up")
 
 
@@ -254,6 +255,120 @@ def test_the_scheduler_sets_the_rate_each_epoch(data):
                       callbacks=[LearningRateScheduler(lambda epoch, lr: lr * 0.5), spy])
     assert rates == pytest.approx([0.05, 0.025, 0.0125])
     assert history.history["learning_rate"] == pytest.approx(rates)
-    with pytest.raises(ValueError, match="must return a number"):
+    with pytest.raises(TypeError, match=r"LearningRateScheduler: schedule\(0, lr\), the new "
+                                        r"rate, must be a number, got 'fast'"):
         model().fit(*data, epochs=1, verbose=0,
                     callbacks=[LearningRateScheduler(lambda epoch, lr: "fast")])
+    net = model()
+    with pytest.raises(ValueError, match=r"schedule\(0, lr\), the new rate, must be a finite "
+                                         r"number >= 0, got nan"):
+        net.fit(*data, epochs=1, verbose=0,
+                callbacks=[LearningRateScheduler(lambda epoch, lr: float("nan"))])
+    assert net.optimizer.learning_rate == 0.1  # a NaN rate is never set
+
+
+# -- TerminateOnNaN ---------------------------------------------------------------------------
+
+def diverging(learning_rate=5.0):
+    """A linear regression whose step is far too large: the loss grows tenfold or more
+    per step until it overflows (float32), as the issue's [0.32, 4e23, nan, ...]."""
+    set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)) * 10
+    net = Sequential([Input((4,)), Dense(1)])
+    net.compile(SGD(learning_rate), "mse")
+    return net, x, x @ np.ones((4, 1))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered",  # diverges on purpose
+                            "ignore:invalid value encountered")
+def test_terminate_on_nan_stops_a_diverging_fit_with_finite_weights(capsys):
+    net, x, y = diverging()
+    history = net.fit(x, y, epochs=20, batch_size=4, verbose=0, callbacks=[TerminateOnNaN()])
+    assert "Invalid loss, terminating training" in capsys.readouterr().out
+    assert len(history.epoch) == 1  # stopped within the first epoch of 16 batches
+    assert not np.isfinite(history.history["loss"][-1])
+    assert net.optimizer.iterations < 16
+    assert all(np.isfinite(w).all() for w in net.get_weights())
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered",  # diverges on purpose
+                            "ignore:invalid value encountered")
+def test_without_it_a_diverging_fit_carries_on_but_its_weights_stay_finite():
+    net, x, y = diverging()
+    with pytest.warns(RuntimeWarning, match=r"SGD: skipped a step \(no weight, state or "
+                                            r"iteration changed\): the gradient of "
+                                            r"'dense(_\d+)?\.kernel'.* holds NaN or infinity"):
+        history = net.fit(x, y, epochs=3, batch_size=4, verbose=0)
+    assert len(history.epoch) == 3 and not np.isfinite(history.history["loss"]).any()
+    assert net.optimizer.iterations < 3 * 16  # the steps with gradients that overflowed
+    assert all(np.isfinite(w).all() for w in net.get_weights())
+
+
+def test_terminate_on_nan_prints_keras_message_or_raises(capsys):
+    callback = TerminateOnNaN()
+    callback.set_model(type("Stub", (), {"stop_training": False})())
+    callback.on_train_batch_end(0, {"loss": 0.5})
+    assert callback.model.stop_training is False
+    callback.on_train_batch_end(7, {"loss": np.float32("inf")})
+    assert callback.model.stop_training is True
+    assert capsys.readouterr().out == "Batch 7: Invalid loss, terminating training\n"
+    net, x, y = diverging()
+    ended = []
+    with pytest.warns(RuntimeWarning), pytest.raises(
+            RuntimeError, match=r"NaN or Inf loss encountered at batch \d+\. Loss value: "):
+        net.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=[
+            TerminateOnNaN(raise_error=True),
+            LambdaCallback(on_train_end=lambda logs=None: ended.append(True))])
+    assert ended == []  # raise_error skips the other callbacks' cleanup, as in Keras
+    with pytest.raises(TypeError, match="TerminateOnNaN: raise_error must be True or False"):
+        TerminateOnNaN(raise_error="yes")
+
+
+def test_terminate_on_nan_behaves_as_keras():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    theirs, ours = keras.callbacks.TerminateOnNaN(), TerminateOnNaN()
+    for callback in (theirs, ours):
+        callback.set_model(type("Stub", (), {"stop_training": False})())
+    for batch, loss in enumerate([0.3, 4e23, float("nan")]):
+        theirs.on_train_batch_end(batch, {"loss": loss})
+        ours.on_train_batch_end(batch, {"loss": loss})
+        assert ours.model.stop_training == theirs.model.stop_training == (batch == 2)
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: EarlyStopping(patience=-1), ValueError,
+     "EarlyStopping: patience must be a whole number >= 0, got -1"),
+    (lambda: EarlyStopping(patience=1.5), ValueError, "patience must be a whole number"),
+    (lambda: EarlyStopping(min_delta=float("nan")), ValueError,
+     "EarlyStopping: min_delta must be a finite number, got nan"),
+    (lambda: EarlyStopping(monitor=3), TypeError,
+     "EarlyStopping: monitor must be the name of a log, such as 'val_loss', got 3"),
+    (lambda: EarlyStopping(mode="mn"), ValueError, r"got 'mn' \(did you mean 'min'\?\)"),
+    (lambda: EarlyStopping(baseline="low"), TypeError, "baseline must be a number, got 'low'"),
+    (lambda: EarlyStopping(restore_best_weights="yes"), TypeError,
+     "restore_best_weights must be True or False, got 'yes'"),
+    (lambda: EarlyStopping(start_from_epoch=-2), ValueError, "start_from_epoch must be a whole"),
+    (lambda: ModelCheckpoint(5), TypeError, "ModelCheckpoint: filepath must be a path, got 5"),
+    (lambda: ModelCheckpoint("m.nnlib", initial_value_threshold=float("inf")), ValueError,
+     "initial_value_threshold must be a finite number, got inf"),
+    (lambda: ModelCheckpoint("m.nnlib", save_best_only="no"), TypeError,
+     "save_best_only must be True or False"),
+    (lambda: LearningRateScheduler(0.1), TypeError,
+     r"LearningRateScheduler: schedule must be a function schedule\(epoch, lr\), got 0.1"),
+    (lambda: LambdaCallback(on_epoch_end="print"), TypeError,
+     "LambdaCallback: on_epoch_end must be a function, got 'print'"),
+])
+def test_callback_arguments_are_checked(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_fit_names_a_callback_that_is_not_one(data):
+    with pytest.raises(TypeError, match="fit: callbacks must be a list of Callback instances, "
+                                        "got 'early' in it"):
+        model().fit(*data, epochs=1, verbose=0, callbacks=["early"])

@@ -189,12 +189,47 @@ def test_invalid_arguments_are_rejected():
     with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\), "
                                          r"got 'causal'"):
         Conv2D(2, 3, padding="causal")
-    with pytest.raises(ValueError, match="kernel_size must be a positive integer or a tuple "
-                                         "of 2 positive integers, got \\(3, 3, 3\\)"):
+    with pytest.raises(ValueError, match="kernel_size must be a whole number >= 1 or a tuple "
+                                         "of 2 of them, got \\(3, 3, 3\\)"):
         Conv2D(2, (3, 3, 3))
-    with pytest.raises(ValueError, match="filters must be positive, got 0"):
-        Conv1D(0, 3)
+    with pytest.raises(ValueError, match="Conv1D 'c0': filters must be a whole number >= 1, "
+                                         "got 0"):
+        Conv1D(0, 3, name="c0")
     assert Conv2D(2, 3, padding="SAME").padding == "same"
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"filters": 2.5}, ValueError, "filters must be a whole number >= 1, got 2.5"),
+    ({"filters": "8"}, TypeError, "filters must be a whole number >= 1, got '8'"),
+    ({"kernel_size": 0}, ValueError, "kernel_size must be a whole number >= 1 or a tuple of 2 "
+                                     "of them, got 0"),
+    ({"kernel_size": (3, -1)}, ValueError, r"kernel_size .* got \(3, -1\)"),
+    ({"kernel_size": "3"}, TypeError, "kernel_size must be a whole number >= 1 or a tuple of 2 "
+                                      "of them, got '3'"),
+    # strides=2.0 used to fail with "'float' object is not iterable".
+    ({"strides": 2.5}, ValueError, "strides must be a whole number >= 1 or a tuple of 2 of "
+                                   "them, got 2.5"),
+    ({"strides": (1, 0)}, ValueError, r"strides .* got \(1, 0\)"),
+    ({"dilation_rate": (2, 2, 2)}, ValueError, r"dilation_rate .* got \(2, 2, 2\)"),
+    ({"padding": "sme"}, ValueError, r"padding must be one of \('valid', 'same'\), got 'sme' "
+                                     r"\(did you mean 'same'\?\)"),
+    ({"padding": None}, TypeError, r"padding must be one of \('valid', 'same'\), got None"),
+    ({"activation": "rleu"}, ValueError, r"Conv2D 'bad': activation: unknown activation "
+                                         r"'rleu' \(did you mean 'relu'\?\)"),
+    ({"kernel_initializer": "he_nromal"}, ValueError, r"kernel_initializer: unknown "
+                                                      r"initializer 'he_nromal'"),
+    ({"use_bias": "no"}, TypeError, "use_bias must be True or False, got 'no'"),
+])
+def test_each_argument_is_checked_at_construction(arguments, error, message):
+    with pytest.raises(error, match=message):
+        Conv2D(**{"filters": 2, "kernel_size": 3, **arguments}, name="bad")
+
+
+def test_whole_floats_are_accepted_as_integers():
+    layer = Conv2D(2.0, 3.0, strides=2.0, dilation_rate=(1.0, 1))
+    assert (layer.filters, layer.kernel_size, layer.strides, layer.dilation_rate) == \
+        (2, (3, 3), (2, 2), (1, 1))
+    assert type(layer.get_config()["filters"]) is int
 
 
 def test_forward_does_not_write_to_the_layer(rng):

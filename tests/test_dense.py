@@ -88,20 +88,25 @@ def test_wrong_last_axis_names_the_layer_the_expected_axis_and_the_shape():
         layer(np.ones((2, 5)))
 
 
-def test_rank_one_input_is_rejected():
-    with pytest.raises(ValueError, match=r"Dense 'flat': expected input of rank >= 2 .* got shape \(4,\)"):
+def test_rank_one_input_is_rejected_as_a_wrong_rank_built_or_not():
+    # A 1-D input whose length matches the kernel used to pass as "last axis 4".
+    rank = "expected one input of rank >= 2, (batch, ..., features), with a known last axis"
+    with pytest.raises(ValueError, match=re.escape(f"Dense 'flat': {rank}, got shape (4,)")):
         Dense(2, name="flat")(np.ones(4))
     built = Dense(2, name="built")
     built(np.ones((1, 4)))
-    with pytest.raises(ValueError, match=r"Dense 'built': expected input with last axis 4, got shape \(4,\)"):
+    with pytest.raises(ValueError, match=re.escape(f"Dense 'built': {rank}, got shape (4,)")):
         built(np.ones(4))
+    with pytest.raises(ValueError, match=re.escape(f"Dense 'built': {rank}, got shape (3,)")):
+        built(np.ones(3))
 
 
-def test_a_list_of_inputs_is_rejected():
+def test_a_list_of_inputs_is_rejected_and_a_nested_list_is_one_input():
     with pytest.raises(ValueError, match=re.escape(
-            "Dense 'single': expected input of rank >= 2 with a known last axis, "
-            "got shape [(1, 3), (1, 3)]")):
+            "Dense 'single': expected one input, got a list of 2 arrays; layers that combine "
+            "several inputs are the merge layers (Add, Concatenate...)")):
         Dense(2, name="single")([np.ones((1, 3)), np.ones((1, 3))])
+    assert Dense(2)([[1.0, 2.0, 3.0]]).shape == (1, 2)  # nested lists of numbers: one array
 
 
 @pytest.mark.parametrize("bad", [np.array([["a", "b"]]), np.array([[1 + 1j, 2]]),

@@ -191,3 +191,36 @@ def test_configs_are_the_arguments():
     assert GlorotUniform(seed=1).get_config() == {"seed": 1}
     assert VarianceScaling(2.0, "fan_out").get_config() == {
         "scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal", "seed": None}
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: Constant("0.5"), TypeError, "Constant: value must be a number, got '0.5'"),
+    (lambda: Constant(float("nan")), ValueError, "Constant: value must be a finite number"),
+    (lambda: RandomUniform(0.5, 0.1), ValueError, "RandomUniform: minval must not exceed maxval, "
+                                                 r"got minval=0.5 and maxval=0.1 \(swapped\?\)"),
+    (lambda: RandomUniform(maxval=float("inf")), ValueError, "maxval must be a finite number"),
+    (lambda: RandomNormal(stddev=-0.1), ValueError, "RandomNormal: stddev must be a finite number "
+                                                   ">= 0, got -0.1"),
+    (lambda: TruncatedNormal(mean=[0.0]), TypeError, "TruncatedNormal: mean must be a number"),
+    (lambda: VarianceScaling(scale=0), ValueError, "VarianceScaling: scale must be a finite "
+                                                  "number > 0, got 0"),
+    (lambda: Orthogonal(gain=None), TypeError, "Orthogonal: gain must be a number, got None"),
+    (lambda: GlorotUniform(seed=-1), ValueError, "GlorotUniform: seed must be a whole number "
+                                                ">= 0, got -1"),
+    (lambda: HeNormal(seed=1.5), ValueError, "HeNormal: seed must be a whole number"),
+    (lambda: RandomNormal(seed="7"), TypeError, "RandomNormal: seed must be a whole number"),
+], ids=["constant-text", "constant-nan", "uniform-swapped", "uniform-inf", "normal-stddev",
+        "truncated-mean", "scale", "gain", "seed-negative", "seed-fraction", "seed-text"])
+def test_arguments_are_checked_when_the_initializer_is_made(make, error, message):
+    """Before, these were accepted and failed (or drew NaN) at the layer's first build."""
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_configs_of_older_nnlib_versions_still_build():
+    """nnlib once wrote every attribute of an initializer, ``"seed": null`` for
+    ``Constant`` too, which takes no seed: those configs did not build."""
+    assert Constant.from_config({"seed": None, "value": 0.5}).value == 0.5
+    with pytest.raises(TypeError, match="unexpected keyword argument 'seed'"):
+        Constant.from_config({"seed": 3, "value": 0.5})  # a seed it would ignore: refused
+    assert RandomNormal.from_config({"seed": None, "mean": 0.0, "stddev": 0.1}).seed is None

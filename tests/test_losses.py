@@ -469,9 +469,19 @@ def test_hinge_converts_zero_one_labels_only_when_all_are():
     scores = np.array([[0.3], [-2.0]])
     assert float(Hinge()(np.array([[1.0], [0.0]]), scores)) == pytest.approx((0.7 + 0.0) / 2)
     assert float(Hinge()(np.array([[1.0], [-1.0]]), scores)) == pytest.approx(0.35)
-    # A batch of labels 1 and 0.5 is not binary: taken as they are.
-    assert float(Hinge(dtype="float64")(np.array([[1.0], [0.5]]), scores)) == \
-        pytest.approx((0.7 + 2.0) / 2)
+
+
+@pytest.mark.parametrize("labels, values", [
+    ([0.0, 1.0, 2.0], "0, 1, 2"),    # class indices
+    ([1.0, 0.5, 1.0], "0.5, 1"),     # soft labels (Keras takes them as they are)
+    ([-1.0, 0.0, 1.0], "-1, 0, 1"),  # the two conventions mixed
+])
+def test_hinge_refuses_labels_that_are_not_binary(labels, values):
+    with pytest.raises(ValueError, match=rf"Hinge 'hinge': labels must be -1 or 1, or all 0 or 1 "
+                                         rf"\(read as -1 and 1\), got the values {values}\. The "
+                                         rf"hinge is a binary loss; integer class labels: use "
+                                         rf"sparse_categorical_crossentropy"):
+        Hinge()(np.array(labels)[:, None], np.zeros((3, 1)))
 
 
 def test_hinge_gradient_is_zero_beyond_the_margin():
@@ -490,6 +500,116 @@ def test_best_constant_prediction_is_the_mean_for_mse_and_the_median_for_mae():
                                     for c in constants])]
     assert best(MeanSquaredError(dtype="float64")) == pytest.approx(targets.mean())
     assert best(MeanAbsoluteError(dtype="float64")) == pytest.approx(np.median(targets))
+
+
+# -- labels and predictions outside a loss's domain ----------------------------------------
+
+def test_binary_crossentropy_refuses_class_indices_as_labels():
+    labels = np.arange(10.0)[:, None]  # digits 0..9
+    with pytest.raises(ValueError, match=r"BinaryCrossentropy 'binary_crossentropy': y_true "
+                                         r"\(labels\) must be in \[0, 1\], got 2 at index "
+                                         r"\(2, 0\) \(values from 0 to 9\)\. Integer class "
+                                         r"labels: use sparse_categorical_crossentropy"):
+        BinaryCrossentropy()(labels, np.full((10, 1), 0.5))
+    # Soft labels inside [0, 1] are labels too.
+    assert np.isfinite(BinaryCrossentropy()([[0.2], [0.9]], [[0.5], [0.5]]))
+
+
+@pytest.mark.parametrize("loss, y_true, message", [
+    (BinaryCrossentropy(), np.ones((2, 2)),
+     r"y_pred \(probabilities\) must be in \[0, 1\], got -1\.5 at index \(0, 0\) \(values "
+     r"from -1\.5 to 2\)\. For scores \(logits\) use from_logits=True, or end the model with "
+     r"a sigmoid\. The order is loss\(y_true, y_pred\)\."),
+    (CategoricalCrossentropy(), np.eye(2),
+     r"y_pred \(probabilities, rescaled to sum to one\) must be >= 0, got -1\.5 at index "
+     r"\(0, 0\) .* use from_logits=True, or end the model with a softmax"),
+    (SparseCategoricalCrossentropy(), np.array([0, 1]),
+     r"y_pred \(probabilities, rescaled to sum to one\) must be >= 0, got -1\.5 .* use "
+     r"from_logits=True"),
+    (KLDivergence(), np.eye(2),
+     r"y_pred \(a probability distribution\) must be >= 0, got -1\.5 .* apply a softmax"),
+])
+def test_probability_losses_refuse_scores_and_say_what_to_do(loss, y_true, message):
+    scores = np.array([[-1.5, 2.0], [0.3, 0.7]])  # logits, most likely
+    with pytest.raises(ValueError, match=f"'{loss.name}': {message}"):
+        loss(y_true, scores)
+    if hasattr(loss, "from_logits"):
+        logits = type(loss)(from_logits=True)
+        assert np.isfinite(logits(y_true, scores))
+
+
+def test_categorical_crossentropy_still_rescales_positive_outputs():
+    """Outputs above 1 are no error: Keras rescales each row to sum to one."""
+    assert float(CategoricalCrossentropy()([[0.0, 1.0]], [[1.0, 3.0]])) == \
+        pytest.approx(-math.log(0.75))
+
+
+@pytest.mark.parametrize("loss", [BinaryCrossentropy(), CategoricalCrossentropy(),
+                                  KLDivergence()], ids=lambda loss: loss.name)
+def test_nan_predictions_pass_the_checks(loss):
+    """A diverged model's NaN reaches the loss, whose NaN value ``TerminateOnNaN`` sees."""
+    y_pred = np.array([[np.nan, 0.5], [0.5, 0.5]])
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(loss(np.eye(2), y_pred))
+
+
+@pytest.mark.parametrize("loss, y_true, y_pred, message", [
+    # Integer labels given to the categorical losses: the sparse loss.
+    (CategoricalCrossentropy(), np.array([0, 2]), CCE_PRED,
+     r"got \(2,\) and \(2, 3\)\. Integer class labels: use sparse_categorical_crossentropy"),
+    (CategoricalCrossentropy(), np.array([[0], [2]]), CCE_PRED,
+     r"got \(2, 1\) and \(2, 3\)\. Integer class labels: use sparse_categorical_crossentropy"),
+    (BinaryCrossentropy(), np.array([0, 2]), CCE_PRED,
+     r"got \(2,\) and \(2, 3\)\. Integer class labels: use sparse_categorical_crossentropy"),
+    # One-hot or probability labels given to the sparse loss: the categorical loss.
+    (SparseCategoricalCrossentropy(), CCE_TRUE, CCE_PRED,
+     r"got \(2, 3\)\. Labels with the predictions' shape are one-hot or probabilities: use "
+     r"categorical_crossentropy"),
+    (SparseCategoricalCrossentropy(), np.array([0.2, 0.7]), CCE_PRED,
+     r"labels must be whole numbers \(class indices\)\. Probabilities or soft labels: use "
+     r"categorical_crossentropy"),
+    # Labels and predictions swapped: the order.
+    (SparseCategoricalCrossentropy(), CCE_PRED, np.array([1, 2]),
+     r"y_pred has the shape of class labels for y_true: swapped\? The order is "
+     r"loss\(y_true, y_pred\)\."),
+    (CategoricalCrossentropy(), CCE_PRED, np.array([1, 2]),
+     r"got \(2, 3\) and \(2,\)\. y_pred has the shape of class labels for y_true: swapped\? "
+     r"The order is loss\(y_true, y_pred\)\."),
+    (BinaryCrossentropy(), np.array([[0.9], [0.2]]), np.array([[1.0], [3.0]]),
+     r"y_pred \(probabilities\) must be in \[0, 1\], got 3 .* The order is "
+     r"loss\(y_true, y_pred\)\."),
+])
+def test_label_mix_ups_name_the_loss_to_use_or_the_order(loss, y_true, y_pred, message):
+    with pytest.raises(ValueError, match=f"{type(loss).__name__} '{loss.name}': .*{message}"):
+        loss(y_true, y_pred)
+
+
+@pytest.mark.parametrize("weight", [2.0, np.float32(2.0), np.array(2.0), np.array([2.0])],
+                         ids=["float", "numpy scalar", "0-d array", "(1,)"])
+@pytest.mark.parametrize("entry", registry.entries("loss"), ids=lambda e: e.name)
+def test_a_scalar_sample_weight_scales_every_loss(entry, weight):
+    with floatx_scope("float64"):
+        loss, (y_true, y_pred) = entry.cls.gradient_check_sample(np.random.default_rng(9))
+    value, cache = loss.forward(y_true, y_pred)
+    weighted, weighted_cache = loss.forward(y_true, y_pred, sample_weight=weight)
+    assert float(weighted) == pytest.approx(2 * float(value))
+    np.testing.assert_allclose(loss.backward(1.0, weighted_cache), 2 * loss.backward(1.0, cache))
+
+
+@pytest.mark.parametrize("entry", registry.entries("loss"), ids=lambda e: e.name)
+def test_float16_losses_compute_in_float32_and_return_float16(entry):
+    loss64, (y_true, y_pred) = entry.cls.gradient_check_sample(np.random.default_rng(10))
+    config = {k: v for k, v in loss64.get_config().items() if k != "dtype"}
+    loss16 = type(loss64)(**config, dtype="float16")
+    assert loss16.compute_dtype == np.float32
+    value, cache = loss16.forward(y_true, y_pred)
+    grad = loss16.backward(1.0, cache)
+    assert value.dtype == np.float16 and grad.dtype == np.float16
+    # The float16 inputs' exact loss, rounded once to float16.
+    exact = type(loss64)(**config, dtype="float64")(
+        y_true if isinstance(loss16, SparseCategoricalCrossentropy) else
+        np.asarray(y_true, np.float16), np.asarray(y_pred, np.float16))
+    assert float(value) == pytest.approx(float(exact), rel=1e-3)
 
 
 # -- gradients of every option, reduction and weighting ------------------------------------

@@ -1,5 +1,8 @@
 """Metrics: accuracies on hand cases, the stateful protocol, directions, Keras's choice
 of accuracy, and metrics (and losses) of one's own in compile and fit."""
+import os
+import re
+
 import numpy as np
 import pytest
 
@@ -213,3 +216,75 @@ def test_default_names_and_lookup():
     assert isinstance(metrics.get("acc"), Accuracy)
     with pytest.raises(ValueError, match="unknown metric 'f1'"):
         metrics.get("f1")
+
+
+# -- labels that do not fit ---------------------------------------------------------------------
+
+SPARSE = "for integer labels against class scores use SparseCategoricalAccuracy"
+ORDER = "(the arguments are (y_true, y_pred), in that order)"
+
+
+@pytest.mark.parametrize("metric, y_true, y_pred, message", [
+    # Keras broadcasts (3,) against (3, 3) and reports 1.0 here.
+    (Accuracy(), [0, 0, 0], np.zeros((3, 3)),
+     f"Accuracy 'accuracy': y_true of shape (3,) does not fit y_pred of shape (3, 3); {SPARSE}"),
+    (BinaryAccuracy(), [1, 0, 1], np.full((3, 2), 0.7), SPARSE),
+    (CategoricalAccuracy(), [0, 2], np.eye(3)[:2], SPARSE),
+    (Accuracy(), [1, 2], [1, 2, 3], "shape (2,) does not fit y_pred of shape (3,): expected the "
+                                    "same number of samples"),
+    (CategoricalAccuracy(), np.eye(3), np.eye(3)[:2], "expected the same number"),
+    (SparseCategoricalAccuracy(), [0, 1], np.eye(3), "expected the same number of samples"),
+    (SparseCategoricalAccuracy(), np.eye(3), np.eye(3),
+     "for one-hot labels use CategoricalAccuracy ('categorical_accuracy')"),
+    (SparseCategoricalAccuracy(), np.zeros((3, 2)), np.eye(3),
+     "does not fit y_pred of shape (3, 3): expected labels of shape (3,)"),
+    (SparseCategoricalAccuracy(), np.eye(3), [0, 1, 2],  # swapped
+     "y_true of shape (3, 3) does not fit y_pred of shape (3,): expected class scores"),
+    (Accuracy(), 1, 1, "expected the same number of samples"),
+])
+def test_labels_that_do_not_fit_the_predictions_are_refused(metric, y_true, y_pred, message):
+    with pytest.raises(ValueError, match=re.escape(message) + ".*" + re.escape(ORDER)):
+        metric.update_state(y_true, y_pred)
+    assert (metric.total, metric.count) == (0.0, 0.0)  # nothing was counted
+
+
+@pytest.mark.parametrize("sample_weight", [[1.0, 2.0], np.ones((3, 2)), np.ones(4)])
+def test_sample_weights_of_the_wrong_length_are_refused(sample_weight):
+    with pytest.raises(ValueError, match=re.escape(
+            f"Accuracy 'accuracy': sample_weight of shape {np.shape(sample_weight)} does not fit "
+            f"the values of shape (3,): expected one weight per sample")):
+        Accuracy().update_state([1, 2, 3], [1, 2, 0], sample_weight=sample_weight)
+
+
+def test_sample_weights_line_up_with_the_samples_first():
+    # Per-sample weights against per-step values (4 samples of 4 steps) weigh each sample's
+    # steps alike, as in Keras; aligned on the last axis they would weigh steps instead.
+    values = np.arange(16.0).reshape(4, 4)
+    weights = np.array([1.0, 0.0, 0.0, 0.0])
+    assert float(Mean()(values, weights)) == pytest.approx(1.5)  # the mean of row 0
+    assert float(Mean()([1.0, 3.0], [[1.0], [3.0]])) == pytest.approx(2.5)  # a column of weights
+
+
+def test_a_threshold_must_be_a_finite_number():
+    with pytest.raises(ValueError, match="BinaryAccuracy: threshold must be a finite number, "
+                                         "got nan"):
+        BinaryAccuracy(threshold=float("nan"))
+    with pytest.raises(TypeError, match="BinaryAccuracy: threshold must be a number, got 'half'"):
+        BinaryAccuracy(threshold="half")
+    with pytest.raises(TypeError, match="Accuracy: name must be a string, got 3"):
+        Accuracy(name=3)
+
+
+def test_accuracy_departs_from_keras_on_labels_that_do_not_fit():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    y_true, y_pred = np.array([0, 0, 0]), np.zeros((3, 3))
+    assert float(keras.metrics.Accuracy()(y_true, y_pred)) == 1.0  # Keras broadcasts
+    with pytest.raises(ValueError, match=SPARSE):
+        Accuracy()(y_true, y_pred)
+    # Where the shapes fit, the two agree.
+    y_true, y_pred = np.array([[1], [2], [3], [4]]), np.array([[0], [2], [3], [4]])
+    weights = np.array([1.0, 0.5, 0.0, 2.0])
+    assert float(Accuracy()(y_true, y_pred, weights)) == pytest.approx(
+        float(keras.metrics.Accuracy()(y_true, y_pred, weights)))

@@ -205,6 +205,84 @@ def test_extreme_gradients_give_finite_steps_without_warnings(name, scale):
     assert np.all(np.isfinite(weight.value))
 
 
+# -- steps whose gradients or results are not finite -------------------------------------
+
+def snapshot(optimizer, weights):
+    """Copies of the weights, the state and the step count, to compare after a step."""
+    return ({k: w.value.copy() for k, w in weights.items()},
+            {k: {s: np.array(a) for s, a in slots.items()} for k, slots in optimizer.state.items()},
+            optimizer.iterations)
+
+
+def assert_same(before, after):
+    (w0, s0, i0), (w1, s1, i1) = before, after
+    assert i0 == i1 and w0.keys() == w1.keys() and s0.keys() == s1.keys()
+    for key in w0:
+        np.testing.assert_array_equal(w0[key], w1[key])
+    for key in s0:
+        assert s0[key].keys() == s1[key].keys()
+        for slot in s0[key]:
+            np.testing.assert_array_equal(s0[key][slot], s1[key][slot])
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_step_with_a_gradient_that_is_not_finite_changes_nothing_and_warns(name, bad):
+    # A NaN or infinite gradient used to freeze Adam's, RMSprop's, Adagrad's and
+    # Adadelta's slots at inf (or NaN) for good.
+    options = {"centered": True, "momentum": 0.9} if name == "RMSprop" else \
+        {"momentum": 0.9} if name == "SGD" else {}
+    optimizer, twin = (nnlib.optimizers.get(name, learning_rate=0.1, **options)
+                       for _ in range(2))
+    weights, twin_weights = fresh_weights(), fresh_weights()
+    train(optimizer, weights, 2, seed=0)
+    train(twin, twin_weights, 2, seed=0)
+    before = snapshot(optimizer, weights)
+    gradients = {"dense.kernel": np.ones((3, 2)), "dense.bias": np.array([0.5, bad])}
+    with pytest.warns(RuntimeWarning, match=rf"{name}: skipped a step \(no weight, state or "
+                                            r"iteration changed\): the gradient of "
+                                            r"'dense.bias' holds NaN or infinity"):
+        optimizer.apply(gradients, weights)
+    assert_same(before, snapshot(optimizer, weights))  # the finite kernel did not move either
+    # The next finite steps go on exactly as if the bad one had never come.
+    train(optimizer, weights, 2, seed=1)
+    train(twin, twin_weights, 2, seed=1)
+    assert_same(snapshot(twin, twin_weights), snapshot(optimizer, weights))
+    assert all(np.isfinite(a).all() for slots in optimizer.state.values()
+               for a in slots.values())
+
+
+@pytest.mark.parametrize("options", [{"clipvalue": 1.0}, {"clipnorm": 1.0},
+                                     {"global_clipnorm": 1.0}, {"weight_decay": 0.1}])
+def test_clipping_does_not_hide_a_gradient_that_is_not_finite(options):
+    # clipvalue would turn inf into 1.0, a norm clip turns it into NaN: both are refused.
+    optimizer = Adam(**options)
+    weight = Weight("w", np.ones(2), layer=None)
+    with pytest.warns(RuntimeWarning, match="the gradient of 'w' holds NaN or infinity"):
+        optimizer.apply({"w": np.array([np.inf, 1.0])}, {"w": weight})
+    np.testing.assert_array_equal(weight.value, [1.0, 1.0])
+    assert optimizer.state == {} and optimizer.iterations == 0  # no slots made either
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(learning_rate=1e30, momentum=0.5),
+                                  lambda: Adam(learning_rate=1e39)])
+@pytest.mark.filterwarnings("ignore:overflow encountered",  # diverges on purpose
+                            "ignore:invalid value encountered")
+def test_a_step_that_would_overflow_a_weight_is_skipped(make):
+    # Finite gradients, a finite rate, but lr * g (1e30 * 1e10; Adam: about lr) is no float32.
+    optimizer = make()
+    weights = {"a": Weight("a", np.ones(2, dtype="float32"), layer=None),
+               "b": Weight("b", np.ones(2, dtype="float32"), layer=None)}
+    gradients = {"a": np.array([1e10, 1.0], dtype="float32"), "b": np.ones(2, dtype="float32")}
+    with pytest.warns(RuntimeWarning, match=rf"{type(optimizer).__name__}: skipped a step .*: "
+                                            r"the step would make 'a'(, 'b')? NaN or "
+                                            r"infinite \(an overflow\)"):
+        optimizer.apply(gradients, weights)
+    assert [w.value.tolist() for w in weights.values()] == [[1.0, 1.0], [1.0, 1.0]]
+    assert optimizer.iterations == 0
+    assert all((a == 0).all() for slots in optimizer.state.values() for a in slots.values())
+
+
 def test_state_is_kept_per_weight_and_iterations_count_steps():
     optimizer = SGD(learning_rate=0.5, momentum=0.5)
     a = Weight("a", np.zeros(2), layer=None)
@@ -352,7 +430,8 @@ def test_learning_rate_property_follows_the_schedule():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match=r"SGD: momentum must be in \[0, 1\], got 1.5"):
+    with pytest.raises(ValueError, match=r"SGD: momentum must be a finite number in \[0, 1\], "
+                                         r"got 1.5"):
         SGD(momentum=1.5)
     with pytest.raises(KeyError, match=r"no weight named \['missing'\]"):
         SGD().apply({"missing": np.ones(1)}, {})

@@ -62,17 +62,19 @@ def test_schedules_round_trip_through_their_config():
 
 
 def test_schedule_errors():
-    with pytest.raises(ValueError, match="ExponentialDecay: decay_steps must be > 0, got 0"):
+    with pytest.raises(ValueError, match="ExponentialDecay: decay_steps must be a whole "
+                                         "number >= 1, got 0"):
         ExponentialDecay(0.1, 0, 0.5)
-    with pytest.raises(ValueError, match="CosineDecay: decay_steps must be > 0"):
+    with pytest.raises(ValueError, match="CosineDecay: decay_steps must be a whole number"):
         CosineDecay(0.1, -1)
     with pytest.raises(ValueError, match="expected one more value than boundaries, got 2 "
                                          "boundaries and 2 values"):
         PiecewiseConstantDecay([1, 2], [0.1, 0.2])
     with pytest.raises(ValueError, match=r"strictly increasing, got \[5, 2\]"):
         PiecewiseConstantDecay([5, 2], [0.1, 0.2, 0.3])
-    with pytest.raises(ValueError, match="unknown schedule 'Cyclic'; known: CosineDecay, "
-                                         "ExponentialDecay, PiecewiseConstantDecay"):
+    with pytest.raises(ValueError, match="unknown schedule 'Cyclic'; expected one of "
+                                         "'CosineDecay', 'ExponentialDecay', "
+                                         "'PiecewiseConstantDecay'$"):
         deserialize({"kind": "schedule", "class_name": "Cyclic", "config": {}})
 
 
@@ -148,5 +150,6 @@ def test_clipping_options_are_exclusive_and_positive():
     with pytest.raises(ValueError, match="Adam: only one of clipnorm, clipvalue and "
                                          "global_clipnorm can be set"):
         Adam(clipnorm=1.0, clipvalue=1.0)
-    with pytest.raises(ValueError, match="SGD: global_clipnorm must be > 0, got 0"):
+    with pytest.raises(ValueError, match="SGD: global_clipnorm must be a finite number > 0, "
+                                         "got 0.0"):
         SGD(global_clipnorm=0)

@@ -214,3 +214,18 @@ def test_masked_softmax_layer_matches_keras(dtype):
     y_ref, (dx_ref,) = reference(lambda t: theirs(t, mask=torch.tensor(mask)), x, dy)
     assert_close(y, y_ref, dtype)
     assert_close(dx, dx_ref, dtype)
+
+
+def test_tanh_gelu_gradient_at_huge_inputs_is_finite_where_keras_gives_nan():
+    """Keras's tanh GELU multiplies sech^2(u) = 0 by an overflowing x^2 at +-1e20 in
+    float32: NaN.  nnlib computes that term on x clipped to +-10, where tanh u is
+    already +-1, and gives the exact slopes, 1 and 0 (the value agrees)."""
+    x = np.array([1e20, -1e20], dtype="float32")
+    dy = np.ones_like(x)
+    gelu = lambda t: keras.activations.gelu(t, approximate=True)  # noqa: E731
+    y_keras, (dx_keras,) = reference(gelu, x, dy)
+    assert np.isnan(dx_keras).all()
+    activation = activations.GELU(approximate=True)
+    y, cache = activation.forward(x)
+    np.testing.assert_array_equal(y, y_keras)
+    np.testing.assert_array_equal(activation.backward(dy, cache), [1.0, 0.0])

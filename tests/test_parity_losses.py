@@ -285,3 +285,60 @@ def test_pytorch_neither_clips_nor_renormalises_where_keras_does():
     assert float(torch_bce) == pytest.approx(100.0)
     ours = losses.BinaryCrossentropy(dtype="float64")(y_true, y_pred)
     assert float(ours) == pytest.approx(-np.log(1e-7))
+
+
+# -- where nnlib departs from Keras on purpose ---------------------------------------
+
+def test_categorical_crossentropy_of_an_all_zero_row():
+    """A ReLU output of zeros: Keras divides by the zero sum and returns NaN; nnlib
+    gives the loss of a zero probability for the true class, -log(1e-7), and a
+    zero gradient (the clip is active everywhere)."""
+    y_true, y_pred = np.array([[0.0, 1.0, 0.0]]), np.zeros((1, 3))
+    keras_value, _ = keras_result(losses.CategoricalCrossentropy, {}, y_true, y_pred, 1.0)
+    assert np.isnan(keras_value)
+    value, grad = nnlib_result(losses.CategoricalCrossentropy, {}, y_true, y_pred, 1.0)
+    assert float(value) == pytest.approx(-np.log(1e-7))
+    np.testing.assert_array_equal(grad, 0.0)
+
+
+def test_float16_binary_crossentropy_at_one():
+    """1 - 1e-7 rounds to 1 in float16: Keras's float16 loss takes log(0), which
+    PyTorch clamps to -100 (other backends give inf or NaN).  nnlib computes a
+    float16 loss in float32, so it gives Keras's float32 value, rounded."""
+    y_true, y_pred = np.array([[0.0, 1.0]]), np.array([[1.0, 1.0]])
+    keras16 = float(keras.losses.BinaryCrossentropy(dtype="float16")(y_true, y_pred))
+    keras32 = float(keras.losses.BinaryCrossentropy(dtype="float32")(y_true, y_pred))
+    assert keras16 == 50.0  # (100 + 0) / 2
+    ours = losses.BinaryCrossentropy(dtype="float16")(y_true, y_pred)
+    assert ours.dtype == np.float16
+    assert float(ours) == pytest.approx(keras32, rel=1e-3)
+
+
+# (nnlib class, y_true, y_pred, what Keras does with them, nnlib's message)
+REFUSED = [
+    ("hinge-class-indices", losses.Hinge, np.array([[0.0], [1.0], [2.0]]), np.full((3, 1), 0.5),
+     "takes them as they are", "labels must be -1 or 1"),
+    ("bce-class-indices", losses.BinaryCrossentropy, np.arange(4.0)[:, None] * 3,
+     np.full((4, 1), 0.5), "PyTorch raises", "use sparse_categorical_crossentropy"),
+    ("bce-scores", losses.BinaryCrossentropy, np.array([[1.0, 0.0]]), np.array([[3.0, -2.0]]),
+     "clips them", "use from_logits=True"),
+    ("cce-scores", losses.CategoricalCrossentropy, np.eye(3)[[0, 1]],
+     np.array([[-1.0, 2.0, 0.5], [0.3, -0.2, 1.0]]), "rescales and clips them",
+     "use from_logits=True"),
+    ("kld-scores", losses.KLDivergence, np.eye(3)[[0, 1]],
+     np.array([[-1.0, 2.0, 0.5], [0.3, -0.2, 1.0]]), "clips them", "apply a softmax first"),
+]
+
+
+@pytest.mark.parametrize("name, cls, y_true, y_pred, keras_does, message", REFUSED,
+                         ids=[case[0] for case in REFUSED])
+def test_values_outside_the_domain_keras_takes_are_refused(name, cls, y_true, y_pred,
+                                                            keras_does, message):
+    if keras_does == "PyTorch raises":  # Keras's other backends compute a loss
+        with pytest.raises(RuntimeError, match="between 0 and 1"):
+            keras_result(cls, {}, y_true, y_pred, 1.0)
+    else:
+        keras_value, _ = keras_result(cls, {}, y_true, y_pred, 1.0)
+        assert np.isfinite(keras_value)
+    with pytest.raises(ValueError, match=message):
+        cls(dtype="float64")(y_true, y_pred)

@@ -172,8 +172,21 @@ def test_errors_name_the_layer_and_the_shapes():
             "GlobalAveragePooling2D 'gap': expected input of rank 4 (batch, height, width, "
             "channels), got shape (2, 3)")):
         GlobalAveragePooling2D(name="gap")(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="pool_size must be a positive integer"):
-        MaxPooling2D(0)
+    with pytest.raises(ValueError, match="MaxPooling2D 'mp0': pool_size must be a whole number "
+                                         ">= 1 or a tuple of 2 of them, got 0"):
+        MaxPooling2D(0, name="mp0")
+    with pytest.raises(ValueError, match=r"strides must be .* got \(2, 0\)"):
+        MaxPooling2D(2, strides=(2, 0))
+    with pytest.raises(ValueError, match="pool_size must be .* got 1.5"):
+        AveragePooling1D(1.5)
+    with pytest.raises(TypeError, match="pool_size must be .* got '2'"):
+        AveragePooling2D("2")
+    with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\), got "
+                                         r"'vaild' \(did you mean 'valid'\?\)"):
+        MaxPooling2D(padding="vaild")
+    with pytest.raises(TypeError, match="keepdims must be True or False, got 'yes'"):
+        GlobalMaxPooling2D(keepdims="yes")
+    assert MaxPooling1D(2.0, strides=1.0).pool_size == (2,)
     with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\)"):
         MaxPooling1D(padding="causal")
     assert MaxPooling2D(padding="same")(np.ones((1, 1, 1, 2))).shape == (1, 1, 1, 2)

@@ -1,4 +1,6 @@
 """The registry: lookups, aliases, errors, and the reference tables it builds."""
+import re
+
 import pytest
 
 import nnlib
@@ -40,13 +42,43 @@ def test_get_rejects_an_instance_of_the_wrong_kind():
         nnlib.get("loss", activations.ReLU())
 
 
-def test_unknown_name_lists_the_known_ones():
+def test_unknown_name_suggests_the_closest_and_lists_the_names_compile_takes():
     with pytest.raises(ValueError) as error:
         nnlib.get("activation", "swishy")
     message = str(error.value)
-    assert "unknown activation 'swishy'" in message
-    for known in ("Linear", "ReLU", "Sigmoid", "Softmax", "Tanh"):
-        assert known in message
+    assert message.startswith("unknown activation 'swishy' (did you mean 'swish'?); "
+                              "expected one of 'elu', 'gelu', 'hard_sigmoid', ")
+    for alias in ("'linear'", "'relu'", "'sigmoid'", "'softmax'", "'tanh'", "'silu'"):
+        assert alias in message
+    assert message.endswith("(or a class name, such as 'ELU')")
+
+
+@pytest.mark.parametrize("kind, typo, meant", [
+    ("loss", "mean_squared_eror", "mean_squared_error"),
+    ("loss", "MeanSquaredEror", "mean_squared_error"),  # case and underscores do not matter
+    ("loss", "categorical_crossentrophy", "categorical_crossentropy"),
+    ("metric", "acuracy", "accuracy"),
+    ("optimizer", "adamm", "adam"),
+    ("optimizer", "RMSProp2", "rmsprop"),
+    ("initializer", "glorot_unifrom", "GlorotUniform"),
+    ("layer", "Conv2", "conv2d"),
+])
+def test_every_getter_suggests_the_closest_name(kind, typo, meant):
+    with pytest.raises(ValueError, match=re.escape(f"unknown {kind} {typo!r} (did you mean "
+                                                   f"{meant!r}?); expected one of ")):
+        nnlib.get(kind, typo)
+
+
+def test_a_name_with_nothing_close_gets_no_suggestion_but_the_list():
+    with pytest.raises(ValueError, match=re.escape(
+            "unknown optimizer 'lbfgs'; expected one of 'adadelta', 'adagrad', 'adam', "
+            "'adamw', 'nadam', 'rmsprop', 'sgd' (or a class name, such as 'Adadelta')")):
+        nnlib.get("optimizer", "lbfgs")
+
+
+def test_a_name_that_is_not_a_string_is_a_type_error():
+    with pytest.raises(TypeError, match="expected a layer name \\(a string\\), got 5"):
+        registry.entry_for("layer", 5)
 
 
 def test_unknown_kind_is_an_error():

@@ -43,10 +43,20 @@ def test_reshape_errors():
         Reshape((4, 2), name="r")(np.ones((2, 6)))
     with pytest.raises(ValueError, match=r"cannot reshape each sample of 7 values to \(2, -1\)"):
         Reshape((2, -1))(np.ones((1, 7)))
-    with pytest.raises(ValueError, match="at most one -1"):
-        Reshape((-1, -1))
-    with pytest.raises(ValueError, match="positive sizes"):
-        Reshape((0, 3))
+    with pytest.raises(ValueError, match=r"Reshape 'rr': target_shape takes at most one -1 "
+                                         r"\(the size to infer\), got \(-1, -1\)"):
+        Reshape((-1, -1), name="rr")
+    sizes = "target_shape must be a tuple of whole numbers >= 1 or -1"
+    for bad in [(0, 3), (-2, 3), (2.5, 2)]:
+        with pytest.raises(ValueError, match=re.escape(f"{sizes}, got {bad}")):
+            Reshape(bad)
+    # A single number used to escape as "'int' object is not iterable".
+    with pytest.raises(TypeError, match=re.escape(f"{sizes}, got 6; for one axis of 6 write "
+                                                  f"target_shape=(6,)")):
+        Reshape(6)
+    with pytest.raises(TypeError, match=re.escape(f"{sizes}, got ('2', 3)")):
+        Reshape(("2", 3))
+    assert Reshape([2.0, -1]).target_shape == (2, -1)
     with pytest.raises(ValueError, match=r"Flatten 'f': expected one input with a batch axis"):
         Flatten(name="f")(np.float32(3.0))
 

@@ -10,7 +10,7 @@ import nnlib
 from nnlib import registry
 from nnlib.activations import LeakyReLU
 from nnlib.backend import floatx_scope
-from nnlib.initializers import RandomNormal
+from nnlib.initializers import Constant, RandomNormal
 from nnlib.layers import Add, Concatenate, Dense, Embedding, Flatten
 from nnlib.layers.base import Layer
 from nnlib.models import Input, Model, Sequential
@@ -342,3 +342,32 @@ def test_embedding_and_integer_inputs_survive_saving(tmp_path):
     assert loaded.inputs[0].dtype == "int32"
     data = np.arange(10).reshape(2, 5)
     np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+
+
+def test_files_older_nnlib_wrote_with_a_constant_initializer_load(tmp_path):
+    """nnlib once saved ``Constant(0.5)`` as ``{"seed": null, "value": 0.5}``, a config
+    ``Constant`` (which takes no seed) did not read back: those files now load."""
+    set_random_seed(0)
+    model = Sequential([Input((4,)), Dense(3, bias_initializer=Constant(0.5))])
+    model.save(tmp_path / "new.nnlib")
+
+    def as_older_nnlib_wrote_it(content):
+        config = json.loads(content)
+        config["config"]["layers"][1]["config"]["bias_initializer"]["config"] = {
+            "seed": None, "value": 0.5}
+        return json.dumps(config)
+    edit_member(tmp_path / "new.nnlib", tmp_path / "old.nnlib", "config.json",
+                as_older_nnlib_wrote_it)
+    loaded = load_model(tmp_path / "old.nnlib")
+    assert loaded.layers[0].bias_initializer.value == 0.5
+    np.testing.assert_array_equal(loaded.predict(np.ones((2, 4))), model.predict(np.ones((2, 4))))
+
+
+def test_a_model_file_is_read_within_its_limits(saved, tmp_path):
+    """The weights member is read whole only after its size is checked against the
+    model; a larger model's file is refused from the zip's directory."""
+    model, _, tmp = saved
+    Sequential([Input((6,)), Dense(800), Dense(3)]).save(tmp_path / "larger.nnlib")
+    assert_rejected(model, tmp_path / "larger.nnlib",
+                    r"model.weights.npz holds \d+ bytes, more than its 4 arrays \(83 numbers\) "
+                    r"can take, \d+ bytes: the file is for another, larger model")

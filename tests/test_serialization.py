@@ -96,3 +96,16 @@ def test_what_is_not_a_registered_component_cannot_be_serialized():
         serialize(Unregistered())
     with pytest.raises(ValueError, match="unknown loss 'Unregistered'"):
         deserialize({"kind": "loss", "class_name": "Unregistered", "config": {}})
+
+
+@pytest.mark.parametrize("record", [
+    {"kind": ["loss"], "class_name": "Huber", "config": {}},
+    {"kind": "loss", "class_name": 7, "config": {}},
+    {"kind": "loss", "class_name": "Huber", "config": None},
+], ids=["list-kind", "number-name", "no-config"])
+def test_a_malformed_record_says_what_a_record_is(record):
+    """Before: ``unhashable type: 'list'``, ``'int' object has no attribute 'replace'``,
+    ``'NoneType' object is not iterable``."""
+    with pytest.raises(TypeError, match='a component\'s record is {"kind": a string, '
+                                        '"class_name": a string, "config": a dict}, got'):
+        deserialize(record)

@@ -142,3 +142,11 @@ def test_comparison_draws_one_line_per_loss_on_each_panel():
         assert line.get_xdata().min() >= -2 and line.get_xdata().max() <= 2
     highest = max(line.get_ydata().max() for line in labelled.axes[0].lines)
     assert highest == pytest.approx(3, abs=0.02)  # the hinge at margin -2
+
+
+def test_the_hinge_slice_takes_a_fractional_target_as_its_rounded_label():
+    from nnlib.losses import Hinge
+    from nnlib.widgets.losses import loss_curve, prediction_slice
+    assert prediction_slice(Hinge(), 0.35).y_true.tolist() == [0.0]
+    _, values, slopes = loss_curve(Hinge(), 0.35)  # the label 0 reads as -1
+    assert np.all(np.isfinite(values)) and values[0] == 0.0 and values[-1] == 4.0

@@ -8,6 +8,7 @@ weight, lives in ``prelu.py``.
 import numpy as np
 
 from .. import activations
+from ..checks import component, describe, is_number, real_number, whole_numbers
 from ..registry import register
 from .base import Layer
 
@@ -33,7 +34,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self.activation = component(describe(self), "activation", activations.get, activation)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -52,19 +53,20 @@ class Activation(Layer):
 
 class ActivationLayer(Activation):
     """An ``Activation`` fixed to one activation class, configured by that
-    class's arguments (Keras's ``ReLU``, ``LeakyReLU``, ``ELU``, ``Softmax``)."""
+    class's arguments (Keras's ``ReLU``, ``LeakyReLU``, ``ELU``, ``Softmax``).
+
+    A subclass checks its arguments once the layer has its name (so that an
+    error names it), then makes ``self.activation`` of them."""
 
     activation_class = None
+
+    def __init__(self, *, name=None, dtype=None, trainable=True):
+        """The layer's own arguments: there is no activation name to look up."""
+        Layer.__init__(self, name=name, dtype=dtype, trainable=trainable)
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, "trainable": self.trainable,
                 **self.activation.get_config()}
-
-    def check_non_negative(self, **arguments):
-        """Keras's check on these layers' arguments: none may be negative."""
-        for name, value in arguments.items():
-            if value is not None and value < 0:
-                raise self.error(f"{name} must be >= 0, got {value}")
 
     @classmethod
     def gradient_check_sample(cls, rng):
@@ -92,9 +94,13 @@ class ReLU(ActivationLayer):
     activation_class = activations.ReLU
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
-        super().__init__(activations.ReLU(negative_slope, max_value, threshold), **kwargs)
-        self.check_non_negative(max_value=max_value, negative_slope=negative_slope,
-                                threshold=threshold)
+        super().__init__(**kwargs)
+        owner = describe(self)
+        if max_value is not None:
+            max_value = real_number(owner, "max_value", max_value, low=0)
+        self.activation = activations.ReLU(
+            negative_slope=real_number(owner, "negative_slope", negative_slope, low=0),
+            max_value=max_value, threshold=real_number(owner, "threshold", threshold, low=0))
 
 
 @register("layer", family="Activation",
@@ -114,8 +120,9 @@ class LeakyReLU(ActivationLayer):
     activation_class = activations.LeakyReLU
 
     def __init__(self, negative_slope=0.3, **kwargs):
-        super().__init__(activations.LeakyReLU(negative_slope), **kwargs)
-        self.check_non_negative(negative_slope=negative_slope)
+        super().__init__(**kwargs)
+        self.activation = activations.LeakyReLU(
+            real_number(describe(self), "negative_slope", negative_slope, low=0))
 
 
 @register("layer", family="Activation",
@@ -132,7 +139,8 @@ class ELU(ActivationLayer):
     activation_class = activations.ELU
 
     def __init__(self, alpha=1.0, **kwargs):
-        super().__init__(activations.ELU(alpha), **kwargs)
+        super().__init__(**kwargs)
+        self.activation = activations.ELU(real_number(describe(self), "alpha", alpha))
 
 
 @register("layer", family="Activation",
@@ -157,7 +165,9 @@ class Softmax(ActivationLayer):
     activation_class = activations.Softmax
 
     def __init__(self, axis=-1, **kwargs):
-        super().__init__(activations.Softmax(axis), **kwargs)
+        super().__init__(**kwargs)
+        axes = whole_numbers(describe(self), "axis", axis, minimum=None, single=True)
+        self.activation = activations.Softmax(axes[0] if is_number(axis) else axes)
 
     def forward(self, x, *, training=False, mask=None):
         if mask is None:

@@ -67,6 +67,7 @@ import numpy as np
 
 from .. import initializers, regularizers
 from ..backend import as_float_array, standardize_dtype
+from ..checks import flag
 from ..graph import Node, SymbolicTensor, flatten, is_symbolic, pack_as
 from ..registry import snake_case
 from ..serialization import Configurable
@@ -187,11 +188,18 @@ class Layer(Configurable):
 
     differentiable = True
     supports_masking = False
+    several_inputs = False  # a merge layer takes a list of inputs
 
     def __init__(self, *, name=None, dtype=None, trainable=True):
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"{type(self).__name__}: name must be a non-empty string, "
+                            f"got {name!r}")
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = standardize_dtype(dtype)
-        self.trainable = trainable
+        try:
+            self.dtype = standardize_dtype(dtype)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{type(self).__name__} '{self.name}': {error}") from None
+        self.trainable = flag(f"{type(self).__name__} '{self.name}'", "trainable", trainable)
         self.built = False
         self._weights = []
         self.inbound_nodes = []  # the graph nodes of this layer's symbolic calls
@@ -278,6 +286,9 @@ class Layer(Configurable):
         if len(values) != len(named):
             raise self.error(f"expected {len(named)} weights {list(named)}, got {len(values)}")
         for (path, weight), value in zip(named.items(), values):
+            if np.asarray(value).dtype.kind not in "biuf":
+                raise self.error(f"weight '{path}' takes numbers, got an array of "
+                                 f"{np.asarray(value).dtype}")
             if np.shape(value) != weight.shape:
                 raise self.error(f"weight '{path}' expects shape {weight.shape}, got "
                                  f"{np.shape(value)}")
@@ -359,15 +370,22 @@ class Layer(Configurable):
         """Cast ``x`` to the layer's dtype, build on first use, check the shape.
 
         A layer with several inputs (a merge) gets a list of arrays, and
-        ``build`` and ``check_input_shape`` get the list of their shapes.
+        ``build`` and ``check_input_shape`` get the list of their shapes; any
+        other layer gets one array (nested lists of numbers are one array, a
+        list of arrays is a mistake).
         """
         owner = f"{type(self).__name__} '{self.name}'"
-        if isinstance(x, (list, tuple)):
+        if self.several_inputs and isinstance(x, (list, tuple)):
             x = [as_float_array(a, self.dtype, owner) for a in x]
             self.ensure_built([a.shape for a in x])
-        else:
-            x = as_float_array(x, self.dtype, owner)
-            self.ensure_built(x.shape)
+            return x
+        if not self.several_inputs and isinstance(x, (list, tuple)) and \
+                any(isinstance(a, np.ndarray) for a in x):
+            raise self.error(f"expected one input, got a list of {len(x)} arrays; layers "
+                             f"that combine several inputs are the merge layers "
+                             f"(Add, Concatenate...)")
+        x = as_float_array(x, self.dtype, owner)
+        self.ensure_built(x.shape)
         return x
 
     def check_keywords(self, names):

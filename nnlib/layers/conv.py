@@ -1,7 +1,8 @@
 """Convolution layers: Conv1D and Conv2D, one code path for both."""
 import numpy as np
 
-from .. import activations
+from .. import activations, initializers
+from ..checks import component, describe, flag, whole_number
 from ..registry import register
 from . import conv_utils
 from .base import Layer
@@ -37,10 +38,10 @@ class Conv(Layer):
     It is skipped when ``need_dx`` is false (nothing upstream learns).
 
     Args:
-        filters: number of kernels, the output's channels.
-        kernel_size, strides, dilation_rate: an integer or one per spatial
-            axis; strides above 1 cannot be combined with a dilation above 1
-            (as in Keras).
+        filters: number of kernels, the output's channels, ``>= 1``.
+        kernel_size, strides, dilation_rate: a whole number ``>= 1`` or one per
+            spatial axis; strides above 1 cannot be combined with a dilation
+            above 1 (as in Keras).
         padding: ``"valid"`` (none) or ``"same"`` (output ``ceil(n / stride)``,
             the odd padded cell after); ``Conv1D`` also takes ``"causal"``.
             The sizes are those of ``nnlib.layers.conv_utils``.
@@ -58,10 +59,8 @@ class Conv(Layer):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        owner = f"{type(self).__name__} '{self.name}'"
-        if int(filters) <= 0:
-            raise ValueError(f"{owner}: filters must be positive, got {filters}")
-        self.filters = int(filters)
+        owner = describe(self)
+        self.filters = whole_number(owner, "filters", filters)
         self.kernel_size = conv_utils.normalize_tuple(kernel_size, self.rank, "kernel_size", owner)
         self.strides = conv_utils.normalize_tuple(strides, self.rank, "strides", owner)
         self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, self.rank,
@@ -71,8 +70,11 @@ class Conv(Layer):
                              f"(as in Keras), got strides={self.strides} and "
                              f"dilation_rate={self.dilation_rate}")
         self.padding = conv_utils.normalize_padding(padding, self.paddings, owner)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
+        self.activation = component(owner, "activation", activations.get, activation)
+        self.use_bias = flag(owner, "use_bias", use_bias)
+        # An unknown initializer fails here, not at build; the config keeps what was given.
+        component(owner, "kernel_initializer", initializers.get, kernel_initializer)
+        component(owner, "bias_initializer", initializers.get, bias_initializer)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
 

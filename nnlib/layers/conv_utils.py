@@ -29,23 +29,18 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..checks import one_of, whole_numbers
+
 
 def normalize_tuple(value, rank, name, owner):
-    """``3`` -> ``(3, 3)`` for ``rank`` 2; checks every entry is a positive integer."""
-    values = (value,) * rank if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != rank or not all(isinstance(v, (int, np.integer)) and v > 0
-                                      for v in values):
-        raise ValueError(f"{owner}: {name} must be a positive integer or a tuple of "
-                         f"{rank} positive integers, got {value!r}")
-    return tuple(int(v) for v in values)
+    """``3`` -> ``(3, 3)`` for ``rank`` 2: a whole number ``>= 1`` or a tuple of
+    ``rank`` of them (``2.0`` is 2; ``2.5``, ``0`` and ``"2"`` are errors)."""
+    return whole_numbers(owner, name, value, length=rank, single=True)
 
 
 def normalize_padding(padding, allowed, owner):
     """The padding name in lower case, one of ``allowed``."""
-    name = str(padding).lower()
-    if name not in allowed:
-        raise ValueError(f"{owner}: padding must be one of {allowed}, got {padding!r}")
-    return name
+    return one_of(owner, "padding", padding, allowed)
 
 
 def output_length(length, kernel, stride, dilation, padding):

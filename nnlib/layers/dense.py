@@ -1,7 +1,8 @@
 """Dense: the fully connected layer."""
 import numpy as np
 
-from .. import activations
+from .. import activations, initializers
+from ..checks import component, describe, flag, whole_number
 from ..registry import register
 from .base import Layer
 
@@ -28,11 +29,15 @@ class Dense(Layer):
         \\frac{\\partial L}{\\partial x} = \\delta W^\\top
 
     Args:
-        units: number of output units.
+        units: number of output units, a whole number ``>= 1`` (``3.0`` is
+            taken as 3, ``2.7`` refused rather than cut to 2).
         activation: name or instance of an activation; ``None`` is linear.
         use_bias: whether to add ``b``.
         kernel_initializer, bias_initializer: Keras's defaults,
             ``"glorot_uniform"`` and ``"zeros"``.
+
+    Every argument is checked here, an unknown initializer name included,
+    rather than when the layer is first called.
 
     Input shape: ``(batch, ..., n_in)``.  Output shape: ``(batch, ..., units)``.
     A mask on the input (from ``Embedding(mask_zero=True)``) passes on to the
@@ -50,24 +55,33 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
+        owner = describe(self)
+        self.units = whole_number(owner, "units", units)
+        self.activation = component(owner, "activation", activations.get, activation)
+        self.use_bias = flag(owner, "use_bias", use_bias)
+        # An unknown initializer fails here, not at build; the config keeps what was given.
+        component(owner, "kernel_initializer", initializers.get, kernel_initializer)
+        component(owner, "bias_initializer", initializers.get, bias_initializer)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
 
     def build(self, input_shape):
-        if isinstance(input_shape, list) or len(input_shape) < 2 or input_shape[-1] is None:
-            raise self.error(f"expected input of rank >= 2 with a known last axis, "
-                             f"got shape {input_shape}")
+        self.check_rank(input_shape)
         self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer,
                                       name="kernel")
         if self.use_bias:
             self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
 
+    def check_rank(self, shape):
+        """One input of rank >= 2, ``(batch, ..., n_in)``, with a known last axis."""
+        if isinstance(shape, list) or len(shape) < 2 or shape[-1] is None:
+            raise self.error(f"expected one input of rank >= 2, (batch, ..., features), with "
+                             f"a known last axis, got shape {shape}")
+
     def check_input_shape(self, shape):
+        self.check_rank(shape)
         n_in = self.kernel.shape[0]
-        if len(shape) < 2 or shape[-1] != n_in:
+        if shape[-1] != n_in:
             raise self.error(f"expected input with last axis {n_in}, got shape {shape}")
 
     def compute_output_shape(self, input_shape):

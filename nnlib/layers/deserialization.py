@@ -24,7 +24,20 @@ def layer_class(name, custom_objects=None):
 
 def layer_from_config(spec, custom_objects=None):
     """A layer (or model) from ``{"class_name": ..., "config": ...}``; a model
-    passes ``custom_objects`` on to its own layers."""
+    passes ``custom_objects`` on to its own layers.
+
+    >>> layer_from_config({"class_name": "Dense", "config": {"units": 2}}).units
+    2
+    >>> layer_from_config({"class_name": 7, "config": {}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: a layer's config must be {"class_name": a string, "config": a dict}, got ...
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str) or \
+            not isinstance(spec.get("config"), dict):
+        text = repr(spec)
+        raise TypeError(f'a layer\'s config must be {{"class_name": a string, "config": a '
+                        f'dict}}, got {text if len(text) <= 200 else text[:200] + "..."}')
     cls = layer_class(spec["class_name"], custom_objects)
     if "custom_objects" in inspect.signature(cls.from_config).parameters:  # a model
         return cls.from_config(spec["config"], custom_objects)

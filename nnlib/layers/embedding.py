@@ -1,6 +1,8 @@
 """Embedding: integer ids to learned vectors, one row of a table per id."""
 import numpy as np
 
+from .. import initializers
+from ..checks import component, describe, flag, whole_number
 from ..registry import register
 from .base import Layer
 
@@ -21,8 +23,8 @@ class Embedding(Layer):
     pass returns no input gradient.
 
     Args:
-        input_dim: the vocabulary size; ids lie in ``[0, input_dim)``.
-        output_dim: the length of each vector.
+        input_dim: the vocabulary size, ``>= 1``; ids lie in ``[0, input_dim)``.
+        output_dim: the length of each vector, ``>= 1``.
         embeddings_initializer: Keras's default is ``"uniform"``, that is
             ``RandomUniform(-0.05, 0.05)``.
         mask_zero: id 0 is padding.  The layer then outputs a mask
@@ -49,10 +51,12 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="random_uniform",
                  mask_zero=False, **kwargs):
         super().__init__(**kwargs)
-        self.input_dim = int(input_dim)
-        self.output_dim = int(output_dim)
-        self.embeddings_initializer = embeddings_initializer
-        self.mask_zero = mask_zero
+        owner = describe(self)
+        self.input_dim = whole_number(owner, "input_dim", input_dim)
+        self.output_dim = whole_number(owner, "output_dim", output_dim)
+        component(owner, "embeddings_initializer", initializers.get, embeddings_initializer)
+        self.embeddings_initializer = embeddings_initializer  # kept as given, for the config
+        self.mask_zero = flag(owner, "mask_zero", mask_zero)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),

@@ -1,6 +1,8 @@
 """InputLayer and ``Input``: where a functional model's data comes in."""
 import numpy as np
 
+from ..backend import standardize_dtype
+from ..checks import component, describe, whole_number, whole_numbers
 from ..graph import Node, SymbolicTensor
 from .base import Layer
 
@@ -10,16 +12,17 @@ class InputLayer(Layer):
 
     Its one output, ``layer.output``, is the tensor ``Input`` returns.  Its
     dtype is a float type, or an integer type for ids (``dtype="int32"``,
-    read by an ``Embedding``).
+    read by an ``Embedding``).  ``shape`` is a tuple (or list) of sizes
+    ``>= 1``, ``None`` for a size known only when data comes.
     """
 
     def __init__(self, shape, batch_size=None, dtype=None, **kwargs):
-        integer = dtype is not None and np.dtype(dtype).kind in "iu"
-        super().__init__(dtype=None if integer else dtype, **kwargs)
-        if integer:
-            self.dtype = np.dtype(dtype).name
-        self.shape = tuple(shape)
-        self.batch_size = batch_size
+        super().__init__(**kwargs)
+        owner = describe(self)
+        self.dtype = component(owner, "dtype", input_dtype, dtype)
+        self.shape = whole_numbers(owner, "shape", shape, also=(None,))
+        self.batch_size = None if batch_size is None else \
+            whole_number(owner, "batch_size", batch_size)
         self.built = True
         Node(self, [], [SymbolicTensor((batch_size,) + self.shape, self.dtype, name=self.name)])
 
@@ -28,6 +31,14 @@ class InputLayer(Layer):
 
     def backward(self, d_outputs, cache, *, need_dx=True):
         return d_outputs, {}
+
+
+def input_dtype(dtype):
+    """An integer type (ids for an ``Embedding``) as it is; otherwise the float
+    type of ``standardize_dtype`` (``None`` is ``floatx()``)."""
+    if dtype is not None and np.dtype(dtype).kind in "iu":
+        return np.dtype(dtype).name
+    return standardize_dtype(dtype)
 
 
 def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
@@ -43,6 +54,11 @@ def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
     'features'
     """
     if batch_shape is not None:
+        if shape is not None or batch_size is not None:
+            raise ValueError("Input: give shape (and batch_size) or batch_shape, not both")
+        if not isinstance(batch_shape, (tuple, list)) or not batch_shape:
+            raise (ValueError if isinstance(batch_shape, (tuple, list)) else TypeError)(
+                f"Input: batch_shape must be a tuple (batch_size, *shape), got {batch_shape!r}")
         batch_size, shape = batch_shape[0], batch_shape[1:]
     if shape is None:
         raise ValueError("Input: give shape (without the batch axis) or batch_shape")

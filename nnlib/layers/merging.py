@@ -15,6 +15,7 @@ masks.
 """
 import numpy as np
 
+from ..checks import describe, whole_number
 from ..registry import register
 from .base import Layer
 
@@ -28,6 +29,7 @@ class Merge(Layer):
     min_inputs = 2
     max_inputs = None
     supports_masking = True
+    several_inputs = True
 
     def check_input_shape(self, shapes):
         if not isinstance(shapes, list):
@@ -155,8 +157,11 @@ class Maximum(Merge):
           description="Joins its inputs along one axis",
           use_case="Combining features of several branches or inputs")
 class Concatenate(Merge):
-    """:math:`y = [x_1, x_2, \\dots]` along ``axis`` (default the last); the
-    gradient is split back into the inputs' slices.
+    """:math:`y = [x_1, x_2, \\dots]` along ``axis``, an integer (default -1, the
+    last); the gradient is split back into the inputs' slices.  ``axis`` must
+    be an axis of the inputs other than the batch axis: Keras also joins along
+    the batch axis (two batches of 2 make one of 4), which no model's output
+    can use, and nnlib refuses it.
 
     >>> Concatenate()([np.ones((2, 1)), np.zeros((2, 3))]).shape
     (2, 4)
@@ -164,11 +169,17 @@ class Concatenate(Merge):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        self.axis = axis
+        self.axis = whole_number(describe(self), "axis", axis, minimum=None)
 
     def check_compatible(self, shapes):
+        rank = len(shapes[0])
+        axes = [*range(1, rank), *range(1 - rank, 0)]  # all but the batch axis
+        if self.axis not in axes:
+            raise self.error(f"axis must be an axis of the inputs other than the batch axis, "
+                             f"one of {axes}, got axis={self.axis} for inputs of shapes "
+                             f"{list(map(tuple, shapes))}")
         ranks = {len(s) for s in shapes}
-        axis = self.axis % len(shapes[0])
+        axis = self.axis % rank
         drop_axis = [tuple(s[:axis]) + tuple(s[axis + 1:]) for s in shapes]
         if len(ranks) != 1 or not all(_same_shape(drop_axis[0], s) for s in drop_axis[1:]):
             raise self.error(f"expected inputs equal in every axis but {self.axis}, "

@@ -8,6 +8,7 @@ as large as the input.  None has weights; each keeps the channels apart.
 """
 import numpy as np
 
+from ..checks import describe, flag
 from ..registry import register
 from . import conv_utils
 from .base import Layer
@@ -26,7 +27,7 @@ class Pooling(Layer):
 
     def __init__(self, pool_size, strides=None, padding="valid", **kwargs):
         super().__init__(**kwargs)
-        owner = f"{type(self).__name__} '{self.name}'"
+        owner = describe(self)
         self.pool_size = conv_utils.normalize_tuple(pool_size, self.rank, "pool_size", owner)
         self.strides = (self.pool_size if strides is None else
                         conv_utils.normalize_tuple(strides, self.rank, "strides", owner))
@@ -234,7 +235,7 @@ class GlobalPooling(Layer):
 
     def __init__(self, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.keepdims = keepdims
+        self.keepdims = flag(describe(self), "keepdims", keepdims)
 
     def check_input_shape(self, shape):
         conv_utils.check_rank(self, shape, self.rank)

@@ -1,7 +1,9 @@
 """PReLU: a leaky ReLU whose negative slope is learned."""
 import numpy as np
 
+from .. import initializers
 from ..activations import away_from_zero
+from ..checks import component, describe, whole_numbers
 from ..initializers import RandomUniform
 from ..registry import register
 from .base import Layer
@@ -31,7 +33,8 @@ class PReLU(Layer):
 
     Args:
         alpha_initializer: Keras's default, ``"zeros"`` (the layer starts as a ReLU).
-        shared_axes: axes (counting the batch as 0) that share one slope.
+        shared_axes: an axis or a list of axes (counting the batch as 0, so
+            each ``>= 1``) that share one slope.
 
     Keras's ``alpha_regularizer`` and ``alpha_constraint`` are not supported.
 
@@ -46,13 +49,11 @@ class PReLU(Layer):
 
     def __init__(self, alpha_initializer="zeros", shared_axes=None, **kwargs):
         super().__init__(**kwargs)
-        self.alpha_initializer = alpha_initializer
-        if shared_axes is None:
-            self.shared_axes = []
-        elif isinstance(shared_axes, (list, tuple)):
-            self.shared_axes = list(shared_axes)
-        else:
-            self.shared_axes = [shared_axes]
+        owner = describe(self)
+        component(owner, "alpha_initializer", initializers.get, alpha_initializer)
+        self.alpha_initializer = alpha_initializer  # kept as given, for the config
+        self.shared_axes = [] if shared_axes is None else \
+            list(whole_numbers(owner, "shared_axes", shared_axes, single=True))
 
     def build(self, input_shape):
         if isinstance(input_shape, list) or len(input_shape) < 2 or None in input_shape[1:]:

@@ -7,6 +7,7 @@ The batch axis is never touched.
 """
 import math
 
+from ..checks import describe, whole_numbers
 from ..registry import register
 from .base import Layer
 
@@ -57,8 +58,8 @@ class Flatten(Rearrange):
           description="Gives each sample a new shape with the same number of values",
           use_case="Sequences to images and back; splitting an axis into two")
 class Reshape(Rearrange):
-    """``(batch, ...) -> (batch, *target_shape)``; one entry of ``target_shape``
-    may be ``-1``, inferred from the others.
+    """``(batch, ...) -> (batch, *target_shape)``: ``target_shape`` is a tuple of
+    sizes ``>= 1``, one of which may be ``-1``, inferred from the others.
 
     >>> Reshape((4, -1))(np.ones((2, 3, 4))).shape
     (2, 4, 3)
@@ -66,10 +67,11 @@ class Reshape(Rearrange):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(int(d) for d in target_shape)
-        if self.target_shape.count(-1) > 1 or any(d == 0 or d < -1 for d in self.target_shape):
-            raise ValueError(f"Reshape '{self.name}': target_shape takes positive sizes and "
-                             f"at most one -1, got {target_shape}")
+        self.target_shape = whole_numbers(describe(self), "target_shape", target_shape,
+                                          also=(-1,))
+        if self.target_shape.count(-1) > 1:
+            raise self.error(f"target_shape takes at most one -1 (the size to infer), got "
+                             f"{target_shape}")
 
     def target(self, input_shape):
         rest = input_shape[1:]

@@ -3,9 +3,8 @@ probabilities, with Keras's clipping, renormalisation, logits and label smoothin
 import numpy as np
 
 from ..activations import logistic
-from ..backend import as_float_array
 from ..registry import register
-from .base import EPSILON, ElementwiseLoss, Loss
+from .base import EPSILON, ORDER_ADVICE, ElementwiseLoss, Loss
 
 
 def log_softmax(z, axis=-1):
@@ -26,8 +25,11 @@ def categorical_crossentropy(y, output, from_logits, axis):
     one-hot targets).  From probabilities, as Keras does, the output is first
     rescaled to sum to one, :math:`p = o / \\sum_j o_j`, then clipped to
     :math:`[\\epsilon, 1-\\epsilon]`; the gradient goes back through both steps
-    (zero where the clip is active).  Returns ``(losses, gradient_per_loss)``
-    where the gradient is of each sample's loss.
+    (zero where the clip is active).  A row of zeros (a ReLU output) is left
+    as it is rather than divided by its zero sum: every class gets the
+    clipped :math:`\\epsilon`, the loss is :math:`-\\log\\epsilon \\sum_i y_i` and
+    the gradient zero.  Returns ``(losses, gradient_per_loss)`` where the
+    gradient is of each sample's loss.
     """
     if from_logits:
         log_p = log_softmax(output, axis)
@@ -35,6 +37,7 @@ def categorical_crossentropy(y, output, from_logits, axis):
         grad = np.exp(log_p) * y.sum(axis=axis, keepdims=True) - y
         return loss, grad
     total = output.sum(axis=axis, keepdims=True)
+    total = np.where(total == 0, 1, total)  # a row of zeros stays zeros
     p = output / total
     clipped = np.clip(p, EPSILON, 1 - EPSILON)
     loss = -(y * np.log(clipped)).sum(axis=axis)
@@ -47,6 +50,25 @@ def check_label_smoothing(loss, label_smoothing):
     if not 0 <= label_smoothing <= 1:
         raise loss.error(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
     return float(label_smoothing)
+
+
+def class_index_shapes(pred_shape, axis):
+    """The shapes of integer class labels for predictions ``pred_shape`` with
+    classes along ``axis``: without the axis, or with 1 there (``(n,)`` or
+    ``(n, 1)`` for ``(n, K)``); none for a scalar."""
+    if not pred_shape:
+        return ()
+    before, after = pred_shape[:axis % len(pred_shape)], pred_shape[axis % len(pred_shape) + 1:]
+    return before + after, before + (1,) + after
+
+
+SPARSE_ADVICE = "Integer class labels: use sparse_categorical_crossentropy"
+
+
+def swapped_advice(true_shape, pred_shape, axis):
+    """The argument order, if ``y_pred`` has the shape of class labels for ``y_true``."""
+    return f". y_pred has the shape of class labels for y_true: swapped? {ORDER_ADVICE}" \
+        if pred_shape in class_index_shapes(true_shape, axis) else ""
 
 
 def smooth_labels(y, smoothing, n_classes):
@@ -69,6 +91,13 @@ class SmoothedLabels:
 
     def n_classes(self, y_pred):
         raise NotImplementedError
+
+    def shape_advice(self, true_shape, pred_shape):
+        """Labels with the shape of class indices for the predictions: the sparse
+        loss; predictions with the shape of labels: swapped arguments."""
+        if true_shape in class_index_shapes(pred_shape, self.axis):
+            return f". {SPARSE_ADVICE}"
+        return swapped_advice(true_shape, pred_shape, self.axis)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)
@@ -100,6 +129,14 @@ class CategoricalCrossentropy(SmoothedLabels, Loss):
     for :math:`K` classes.  Keras counts :math:`K` along the last axis even
     when ``axis`` is another; nnlib counts it along ``axis``.
 
+    Where nnlib departs from Keras on purpose: a row of zero probabilities (a
+    ReLU output) costs :math:`-\\log 10^{-7} \\approx 16.1` for a one-hot label,
+    the loss of a zero probability for the true class, with zero gradient
+    (Keras divides by the zero sum: NaN); negative predictions, which no
+    rescaling makes probabilities (logits, most likely), are refused rather
+    than rescaled; and labels of class indices get the advice to use
+    ``SparseCategoricalCrossentropy``.
+
     Input shape: ``y_true`` and ``y_pred`` ``(n, ..., K)`` (``K`` along
     ``axis``).  Per-sample losses: the shape without ``axis``.
 
@@ -110,6 +147,12 @@ class CategoricalCrossentropy(SmoothedLabels, Loss):
 
     def n_classes(self, y_pred):
         return y_pred.shape[self.axis]
+
+    def check_values(self, y_true, y_pred):
+        if not self.from_logits:
+            self.check_range(y_pred, "y_pred (probabilities, rescaled to sum to one)", 0,
+                             advice=f"For scores (logits) use from_logits=True, or end the "
+                                    f"model with a softmax. {ORDER_ADVICE}")
 
     def per_sample(self, y_true, y_pred):
         return categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis)
@@ -163,29 +206,33 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
             raise TypeError(f"{self.describe()}: expected numeric labels, got dtype {labels.dtype}")
         if len(pred_shape) == 0:
             raise self.error("expected predictions with a class axis, got a scalar")
-        axis = self.axis % len(pred_shape)
-        expected = pred_shape[:axis] + pred_shape[axis + 1:]
-        with_one = pred_shape[:axis] + (1,) + pred_shape[axis + 1:]
+        expected, with_one = class_index_shapes(pred_shape, self.axis)
         if labels.shape == with_one:
             labels = labels.reshape(expected)
         if labels.shape != expected:
+            advice = ". Labels with the predictions' shape are one-hot or probabilities: use " \
+                     "categorical_crossentropy" if labels.shape == pred_shape else \
+                swapped_advice(labels.shape, pred_shape, self.axis)
             raise self.error(f"labels of shape {expected} or {with_one} expected for "
-                             f"predictions of shape {pred_shape}, got {labels.shape}")
+                             f"predictions of shape {pred_shape}, got {labels.shape}{advice}")
         return labels
 
     def prepare(self, y_true, y_pred):
-        y_pred = as_float_array(y_pred, self.dtype, self.describe())
+        """One-hot labels, and the categorical cross-entropy's ``check_values``."""
+        y_pred = self.as_array(y_pred)
         labels = self.labels(y_true, y_pred.shape)
         n_classes = y_pred.shape[self.axis]
         if labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
-            raise self.error("labels must be whole numbers")
+            raise self.error("labels must be whole numbers (class indices). Probabilities "
+                             "or soft labels: use categorical_crossentropy")
         labels = labels.astype(np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
             raise self.error(f"labels must lie in [0, {n_classes}), got values from "
                              f"{labels.min()} to {labels.max()}")
-        one_hot = np.eye(n_classes, dtype=self.dtype)[labels]
+        one_hot = np.eye(n_classes, dtype=self.compute_dtype)[labels]
         if self.axis % y_pred.ndim != y_pred.ndim - 1:
             one_hot = np.moveaxis(one_hot, -1, self.axis)
+        self.check_values(one_hot, y_pred)
         return one_hot, y_pred
 
     @classmethod
@@ -231,6 +278,16 @@ class BinaryCrossentropy(SmoothedLabels, ElementwiseLoss):
     its TensorFlow, JAX and PyTorch backends use the formula above, as
     nnlib does.
 
+    Where nnlib departs from Keras on purpose: labels outside :math:`[0, 1]`
+    (class indices 0..9, most likely) and, without ``from_logits``,
+    predictions outside :math:`[0, 1]` (logits, most likely) are refused
+    with the fix, where Keras computes a meaningless loss or clips silently;
+    and in float16 the bound :math:`1 - 10^{-7}`, which rounds to 1 there
+    (Keras's loss at :math:`p = 1` then takes :math:`\\log 0`: inf, NaN, or
+    100 on PyTorch), is applied in float32, where float16 losses compute (see
+    ``nnlib.losses.base``): nnlib's float16 loss is Keras's float32 loss,
+    rounded.
+
     >>> loss = BinaryCrossentropy(from_logits=True)
     >>> round(float(loss([[0, 1], [0, 0]], [[-18.6, 0.51], [2.94, -12.8]])), 3)
     0.865
@@ -238,6 +295,14 @@ class BinaryCrossentropy(SmoothedLabels, ElementwiseLoss):
 
     def n_classes(self, y_pred):
         return 2  # a 0/1 label: smoothing moves it towards 1/2
+
+    def check_values(self, y_true, y_pred):
+        self.check_range(y_true, "y_true (labels)", 0, 1,
+                         advice=f"{SPARSE_ADVICE} (one-hot labels: categorical_crossentropy).")
+        if not self.from_logits:
+            self.check_range(y_pred, "y_pred (probabilities)", 0, 1,
+                             advice=f"For scores (logits) use from_logits=True, or end the "
+                                    f"model with a sigmoid. {ORDER_ADVICE}")
 
     def function(self, y_true, y_pred):
         if self.from_logits:

@@ -23,6 +23,10 @@ class Hinge(ElementwiseLoss):
     :math:`2y - 1`.  A score beyond the margin costs nothing: only points
     near the boundary or misclassified ones move the model.
 
+    Any other labels (class indices 0, 1, 2; soft labels such as 0.5) are
+    refused, where Keras takes them as they are and computes a loss that
+    means nothing: the hinge is a binary loss.
+
     >>> Hinge()(np.array([[1.0], [0.0]]), np.array([[0.3], [-2.0]]))
     array(0.35, dtype=float32)
     """
@@ -35,6 +39,15 @@ class Hinge(ElementwiseLoss):
         if np.all((y_true == 0) | (y_true == 1)):
             y_true = 2 * y_true - 1
         return y_true, y_pred
+
+    def check_values(self, y_true, y_pred):
+        """Labels -1 and 1, or all 0 and 1 (read as -1 and 1 in ``prepare``)."""
+        if np.any(np.abs(y_true) != 1) and not np.all((y_true == 0) | (y_true == 1)):
+            values = np.unique(y_true)
+            listed = ", ".join(f"{v:g}" for v in values[:10]) + ", ..." * (values.size > 10)
+            raise self.error(f"labels must be -1 or 1, or all 0 or 1 (read as -1 and 1), got "
+                             f"the values {listed}. The hinge is a binary loss; integer class "
+                             f"labels: use sparse_categorical_crossentropy")
 
     def function(self, y_true, y_pred):
         return np.maximum(1 - y_true * y_pred, 0)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..registry import register
-from .base import EPSILON, Loss
+from .base import EPSILON, ORDER_ADVICE, Loss
 from .crossentropy import log_softmax
 
 
@@ -15,7 +15,9 @@ class KLDivergence(Loss):
     """:math:`\\ell = \\sum_i y_i \\log (y_i / q_i)` over the last axis.
 
     Both distributions are clipped to :math:`[10^{-7}, 1]` first, as in Keras
-    (so a zero target contributes about nothing rather than ``0 * log 0``).
+    (so a zero target contributes about nothing rather than ``0 * log 0``);
+    negative predictions, which are no probabilities (scores, most likely),
+    are refused where Keras clips them silently.
     The gradient wrt the prediction is :math:`-y_i / q_i`, zero where the
     clip of :math:`q` is active.  It equals the cross-entropy minus the
     targets' own entropy, :math:`H(y, q) - H(y)`: the same gradient as
@@ -33,6 +35,10 @@ class KLDivergence(Loss):
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)
         return np.clip(y_true, EPSILON, 1), y_pred
+
+    def check_values(self, y_true, y_pred):
+        self.check_range(y_pred, "y_pred (a probability distribution)", 0,
+                         advice=f"For scores, apply a softmax first. {ORDER_ADVICE}")
 
     def per_sample(self, y_true, y_pred):
         q = np.clip(y_pred, EPSILON, 1)

@@ -60,6 +60,10 @@ class Huber(ElementwiseLoss):
     and :math:`\\ell = \\frac1d \\sum_i f(e_i)`.  The two pieces meet with the
     same value and slope at :math:`|e| = \\delta`: mean squared error (halved)
     near the optimum, mean absolute error (times :math:`\\delta`) for outliers.
+    Both pieces are computed at once as :math:`\\tfrac12 a^2 + \\delta(|e| - a)`
+    with :math:`a = \\min(|e|, \\delta)`, so that no large error is squared
+    (Keras squares every error, and overflows beyond :math:`|e| \\approx 10^{19}`
+    in float32).
 
     >>> Huber()(np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.6, 0.4], [0.4, 0.6]]))
     array(0.155, dtype=float32)
@@ -74,8 +78,8 @@ class Huber(ElementwiseLoss):
 
     def function(self, y_true, y_pred):
         error = np.abs(y_pred - y_true)
-        return np.where(error <= self.delta, 0.5 * error ** 2,
-                        self.delta * error - 0.5 * self.delta ** 2)
+        quadratic = np.minimum(error, self.delta)
+        return 0.5 * quadratic ** 2 + self.delta * (error - quadratic)
 
     def derivative(self, y_true, y_pred):
         return np.clip(y_pred - y_true, -self.delta, self.delta)

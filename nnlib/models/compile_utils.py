@@ -26,6 +26,7 @@ import numpy as np
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import registry
+from ..checks import closest, real_number
 
 
 def per_output(spec, names, what, broadcast):
@@ -61,8 +62,9 @@ def compile_loss(loss, loss_weights, names):
     if all(item is None for item in resolved):
         raise ValueError(f"compile: every output has None as its loss: {loss!r}")
     weights = [1.0] * len(names) if loss_weights is None else \
-        [1.0 if w is None else float(w)
-         for w in per_output(loss_weights, names, "loss_weights", broadcast=False)]
+        [1.0 if w is None else real_number("compile", f"loss_weights['{name}']", w, low=0)
+         for name, w in zip(names, per_output(loss_weights, names, "loss_weights",
+                                              broadcast=False))]
     if len(names) == 1 and loss_weights is None:
         return resolved[0]
     return OutputLosses(resolved, weights, names)
@@ -158,29 +160,51 @@ def _registered(kind, name):
     return True
 
 
+def check_metric(identifier):
+    """Raise at ``compile`` for a metric that could never be made: a name that is
+    neither ``"accuracy"`` nor a metric's or a loss's (with the closest name), or
+    something that is neither a name, a ``Metric`` nor a function."""
+    if isinstance(identifier, str):
+        if identifier.lower() in ("accuracy", "acc") or _registered("loss", identifier) \
+                or _registered("metric", identifier):
+            return
+        known = ["accuracy", *registry.names("metric"), *registry.names("loss")]
+        raise ValueError(f"compile: unknown metric {identifier!r}{closest(identifier, known)}; "
+                         f"metrics are {registry.names('metric')}, and any loss "
+                         f"({registry.names('loss')}) also serves as a metric")
+    elif not (isinstance(identifier, metrics_module.Metric) or callable(identifier)):
+        raise TypeError(f"compile: a metric is a name, a Metric or a function "
+                        f"f(y_true, y_pred), got {identifier!r}")
+
+
 class OutputMetrics:
-    """The compiled metrics, per output, built from the first batch (whose
-    shapes decide what ``"accuracy"`` means)."""
+    """The compiled metrics, per output, checked at ``compile`` and made from the
+    first batch (whose shapes decide what ``"accuracy"`` means)."""
 
     def __init__(self, metrics, names, losses):
-        self.spec = metrics
         self.names = list(names)
         self.losses = losses
         self.entries = None  # (output index, metric, log name), once built
+        self.per_output = self.spread(metrics)
+        for items in self.per_output:
+            for identifier in items:
+                check_metric(identifier)
+
+    def spread(self, metrics):
+        """The metrics as a list per output (the rules of the module docstring)."""
+        if not metrics:
+            return [[] for _ in self.names]
+        if len(self.names) == 1:
+            per = [metrics[self.names[0]] if isinstance(metrics, dict) else metrics]
+        else:
+            per = per_output(metrics, self.names, "metrics", broadcast=False)
+        return [[] if items is None else list(items) if isinstance(items, (list, tuple))
+                else [items] for items in per]
 
     def build(self, y_true, y_pred):
-        if not self.spec:
-            self.entries = []
-            return
-        if len(self.names) == 1:
-            spec = self.spec[self.names[0]] if isinstance(self.spec, dict) else self.spec
-            per = [spec]
-        else:
-            per = per_output(self.spec, self.names, "metrics", broadcast=False)
         self.entries, seen = [], {}
-        for k, items in enumerate(per):
-            for identifier in ([] if items is None else
-                               items if isinstance(items, (list, tuple)) else [items]):
+        for k, items in enumerate(self.per_output):
+            for identifier in items:
                 metric = make_metric(identifier, y_true[k], y_pred[k], self.losses[k])
                 name = metric.name if len(self.names) == 1 else f"{self.names[k]}_{metric.name}"
                 seen[name] = seen.get(name, 0) + 1

@@ -492,6 +492,9 @@ class Model(Trainer, Layer):
 
         def resolve(structure):
             if _is_ref(structure):
+                if tuple(structure) not in tensors:
+                    raise ValueError(f"Model config '{config.get('name')}': it refers to "
+                                     f"tensor {tuple(structure)}, which no layer produces")
                 return tensors[tuple(structure)]
             if isinstance(structure, dict):
                 return {key: resolve(value) for key, value in structure.items()}
@@ -577,8 +580,12 @@ def _is_ref(item):
 
 
 def _refs_in(structure):
+    """The tensor references in a config's structure of them."""
     if _is_ref(structure):
         return [structure]
+    if not isinstance(structure, (dict, list, tuple)):
+        raise TypeError(f"expected tensor references [layer_name, node_index, tensor_index] "
+                        f"(or lists or dicts of them), got {structure!r}")
     items = structure.values() if isinstance(structure, dict) else structure
     return [ref for item in items for ref in _refs_in(item)]
 

@@ -116,9 +116,16 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        model = cls(name=config["name"])
+        """The stack of ``get_config()``.  A layer added twice (shared) is listed
+        twice under one name: it is made once and added twice."""
+        model, made = cls(name=config["name"]), {}
         for spec in config["layers"]:
-            model.add(layer_from_config(spec, custom_objects))
+            layer = layer_from_config(spec, custom_objects)
+            first_spec, first = made.setdefault(layer.name, (spec, layer))
+            if first_spec != spec:
+                raise ValueError(f"Sequential config '{config['name']}': two different layers "
+                                 f"are named {layer.name!r}")
+            model.add(first)
         if not config.get("trainable", True):
             model.trainable = False
         return model

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import metrics as metrics_module
 from .. import optimizers
+from ..checks import real_number, whole_number
 from ..callbacks import CallbackList, History
 from ..progress import ProgressBar
 from ..utils import generator
@@ -41,6 +42,19 @@ def batches(n, batch_size, order=None):
 def take(arrays, index):
     """The rows ``index`` of every array (``None`` stays ``None``)."""
     return [None if a is None else a[index] for a in arrays]
+
+
+def check_finite(model_name, label, array):
+    """Raise unless every value of a floating ``array`` is finite, naming the array
+    and the first bad index (integer arrays cannot hold a NaN)."""
+    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        return
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+    value = array[index]
+    raise ValueError(f"Model '{model_name}': {label} holds {value} at index "
+                     f"{index[0] if len(index) == 1 else index}; fit and evaluate take "
+                     f"finite numbers only (a NaN in the data turns every weight into NaN "
+                     f"after one step)")
 
 
 def split_validation(arrays, validation_split):
@@ -151,10 +165,12 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     # -- data ------------------------------------------------------------------------------
-    def standardize(self, x, y=None, sample_weight=None):
+    def standardize(self, x, y=None, sample_weight=None, finite=True):
         """``(xs, ys, sample_weights)``: lists of arrays lined up with the inputs
         and outputs (inputs cast to their dtypes, ``None`` where nothing is
-        given), every array with the same number of samples."""
+        given), every array with the same number of samples, at least one.
+        With ``finite`` (``fit`` and ``evaluate``), a NaN or an infinity in
+        any of them is an error naming the array and its first bad index."""
         xs = self.prepare(x)
         named = [(f"x['{n}']" if len(xs) > 1 else "x", a) for n, a in zip(self.input_names, xs)]
         ys = sws = [None] * len(self.outputs)
@@ -165,27 +181,48 @@ class Trainer:
             named += [(f"y['{n}']" if len(ys) > 1 else "y", a)
                       for n, a in zip(self.output_names, ys) if a is not None]
         if sample_weight is not None:
-            # One array weighs every output; a dict (or a list of arrays, one per
-            # output) weighs each output on its own.
-            several = isinstance(sample_weight, dict) or (
-                len(self.outputs) > 1 and isinstance(sample_weight, (list, tuple))
-                and len(sample_weight) == len(self.outputs)
-                and all(w is None or np.ndim(w) >= 1 for w in sample_weight))
-            if several:
-                sws = [None if a is None else np.asarray(a)
-                       for a in per_output(sample_weight, self.output_names, "sample_weight",
-                                           broadcast=False)]
-                named += [(f"sample_weight['{n}']", a)
-                          for n, a in zip(self.output_names, sws) if a is not None]
-            else:
-                sws = [np.asarray(sample_weight)] * len(self.outputs)
-                named.append(("sample_weight", sws[0]))
+            sws, labelled = self.standardize_sample_weight(sample_weight)
+            named += labelled
+        scalars = [label for label, a in named if np.ndim(a) == 0]
+        if scalars:
+            raise ValueError(f"Model '{self.name}': {scalars[0]} must hold one entry per "
+                             f"sample, got a single number"
+                             + (": to weigh every sample alike, leave sample_weight out"
+                                if scalars[0].startswith("sample_weight") else ""))
         counts = {label: len(a) for label, a in named}
         if len(set(counts.values())) > 1:
             listed = ", ".join(f"{label} has {n}" for label, n in counts.items())
             raise ValueError(f"Model '{self.name}': every array needs the same number of "
                              f"samples, but {listed}")
+        if not counts[named[0][0]]:
+            raise ValueError(f"Model '{self.name}': no samples: x has 0 rows")
+        if finite:
+            for label, array in named:
+                check_finite(self.name, label, array)
         return xs, ys, sws
+
+    def standardize_sample_weight(self, sample_weight):
+        """Sample weights lined up with the outputs, and ``(label, array)`` pairs
+        naming them: one array weighs every output; a dict (or a list of
+        arrays, one per output) weighs each output on its own."""
+        several = isinstance(sample_weight, dict) or (
+            len(self.outputs) > 1 and isinstance(sample_weight, (list, tuple))
+            and len(sample_weight) == len(self.outputs)
+            and all(w is None or np.ndim(w) >= 1 for w in sample_weight))
+        if not several:
+            weights = np.asarray(sample_weight)
+            return [weights] * len(self.outputs), [("sample_weight", weights)]
+        sws = [None if a is None else np.asarray(a)
+               for a in per_output(sample_weight, self.output_names, "sample_weight",
+                                   broadcast=False)]
+        return sws, [(f"sample_weight['{n}']", a)
+                     for n, a in zip(self.output_names, sws) if a is not None]
+
+    def batch_size_of(self, batch_size):
+        """``batch_size``, or Keras's default 32 for ``None``; a whole number >= 1."""
+        if batch_size is None:
+            return DEFAULT_BATCH_SIZE
+        return whole_number(f"Model '{self.name}'", "batch_size", batch_size)
 
     # -- one batch -------------------------------------------------------------------------
     def train_step(self, xs, ys, sample_weights):
@@ -244,14 +281,27 @@ class Trainer:
         callback stops training by setting ``model.stop_training = True``.
         """
         self.require_compiled()
+        owner = f"Model '{self.name}'"
+        batch_size = self.batch_size_of(batch_size)
+        epochs = whole_number(owner, "epochs", epochs)
+        initial_epoch = whole_number(owner, "initial_epoch", initial_epoch, minimum=0)
+        if initial_epoch >= epochs:
+            raise ValueError(f"{owner}: initial_epoch ({initial_epoch}) must be below epochs "
+                             f"({epochs}), the number of the last epoch")
+        real_number(owner, "validation_split", validation_split, 0, 1, high_open=True)
         data = list(self.standardize(x, y, sample_weight))
         if validation_split and validation_data is None:
             data, validation_data = split_validation(data, validation_split)
         elif validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError(f"{owner}: validation_data must be a tuple (x, y) or "
+                                 f"(x, y, sample_weight), got {type(validation_data).__name__}")
             validation_data = self.standardize(*validation_data)
-        batch_size = batch_size or DEFAULT_BATCH_SIZE
         history = History()
         # History comes last, as in Keras, so it records what other callbacks add to the logs.
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"{owner}: callbacks must be a list of callbacks, got "
+                            f"{type(callbacks).__name__}; write callbacks=[...]")
         callbacks = CallbackList([*(callbacks or []), history], model=self)
         self.stop_training = False
         callbacks.on_train_begin()
@@ -293,6 +343,7 @@ class Trainer:
         the logs' values, as Keras does (or the dict with ``return_dict``).
         """
         self.require_compiled()
+        batch_size = self.batch_size_of(batch_size)
         logs = self.evaluate_arrays(*self.standardize(x, y, sample_weight), batch_size, verbose)
         return self.returned(logs, return_dict)
 
@@ -311,8 +362,8 @@ class Trainer:
         """The model's outputs for ``x``, computed batch by batch in inference mode,
         in the outputs' structure.  (Keras shows a progress bar by default; nnlib
         only with ``verbose=1``.)"""
-        xs, _, _ = self.standardize(x)
-        steps = batches(len(xs[0]), batch_size or DEFAULT_BATCH_SIZE)
+        xs, _, _ = self.standardize(x, finite=False)
+        steps = batches(len(xs[0]), self.batch_size_of(batch_size))
         bar = ProgressBar(len(steps)) if verbose else None
         parts = []
         for step, index in enumerate(steps, 1):

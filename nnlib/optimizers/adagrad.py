@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..registry import register
-from .base import Optimizer
+from .base import DECAY, NON_NEGATIVE, POSITIVE, Optimizer
 
 
 @register("optimizer", family="AdaGrad", aliases=("adagrad",),
@@ -27,8 +27,8 @@ class Adagrad(Optimizer):
 
     Args:
         learning_rate: defaults to ``0.001``.
-        initial_accumulator_value: defaults to ``0.1``.
-        epsilon: defaults to ``1e-7``.
+        initial_accumulator_value: ``>= 0``, defaults to ``0.1``.
+        epsilon: ``> 0``, defaults to ``1e-7``.
 
     >>> from nnlib.layers.base import Weight
     >>> w = Weight("w", np.array([1.0]), layer=None)
@@ -43,8 +43,9 @@ class Adagrad(Optimizer):
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
+        self.initial_accumulator_value = self.in_range("initial_accumulator_value",
+                                                       initial_accumulator_value, NON_NEGATIVE)
+        self.epsilon = self.in_range("epsilon", epsilon, POSITIVE)
 
     def init_state(self, w):
         return {"accumulator": np.full_like(w, self.initial_accumulator_value)}
@@ -80,15 +81,15 @@ class Adadelta(Optimizer):
 
     Args:
         learning_rate: defaults to ``0.001``.
-        rho: decay rate of the averages, ``0.95``.
-        epsilon: defaults to ``1e-7``.
+        rho: decay rate of the averages, in :math:`[0, 1)`, ``0.95``.
+        epsilon: ``> 0``, defaults to ``1e-7``.
     """
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
-        self.rho = rho
-        self.epsilon = epsilon
+        self.rho = self.in_range("rho", rho, DECAY)
+        self.epsilon = self.in_range("epsilon", epsilon, POSITIVE)
 
     def init_state(self, w):
         return {"accumulated_grad": np.zeros_like(w), "accumulated_delta_var": np.zeros_like(w)}

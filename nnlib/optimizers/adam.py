@@ -3,8 +3,9 @@ import math
 
 import numpy as np
 
+from ..checks import flag
 from ..registry import register
-from .base import Optimizer
+from .base import DECAY, POSITIVE, Optimizer
 
 
 @register("optimizer", family="Adam", aliases=("adam",),
@@ -36,8 +37,11 @@ class Adam(Optimizer):
 
     Args:
         learning_rate: defaults to ``0.001``.
-        beta_1, beta_2: decay rates of the averages, ``0.9`` and ``0.999``.
-        epsilon: :math:`\\hat\\epsilon`, defaults to ``1e-7``.
+        beta_1, beta_2: decay rates of the averages, in :math:`[0, 1)`, ``0.9``
+            and ``0.999`` (at 1 an average would never move, and the bias
+            correction :math:`1/(1-\\beta_1^t)` would divide by zero).
+        epsilon: :math:`\\hat\\epsilon > 0`, defaults to ``1e-7`` (0 would divide
+            0 by 0 where the gradient has always been zero).
         amsgrad: defaults to ``False``.
         (and the clipping, weight-decay and name options of ``Optimizer``)
 
@@ -55,10 +59,10 @@ class Adam(Optimizer):
                  amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.amsgrad = amsgrad
+        self.beta_1 = self.in_range("beta_1", beta_1, DECAY)
+        self.beta_2 = self.in_range("beta_2", beta_2, DECAY)
+        self.epsilon = self.in_range("epsilon", epsilon, POSITIVE)
+        self.amsgrad = flag(type(self).__name__, "amsgrad", amsgrad)
 
     def init_state(self, w):
         slots = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")

@@ -13,32 +13,51 @@ every weight, in Keras 3's order:
    weight and the new state;
 5. ``iterations += 1``.
 
+A step is all or nothing: if a gradient holds a NaN or an infinity, or the
+step would make a weight NaN or infinite (an overflow: a huge learning rate,
+an epsilon too small for the weight's dtype), no weight, no slot and not
+``iterations`` changes, and a ``RuntimeWarning`` names the weights.  So one
+bad batch does not leave Adam's ``v`` at infinity for good, and a diverging
+model keeps its last finite weights (``TerminateOnNaN`` stops its training
+on the loss).  The check reads every gradient and every new weight once per
+step.  The slots are not checked: a finite gradient above about
+:math:`10^{21}` in float32 overflows Adam's ``v`` (NumPy warns), and that
+weight then stops moving.
+
 A subclass writes two methods: ``init_state(w)``, the state a weight starts
 with (arrays shaped like it: momentum, moment estimates...), and
 ``update(w, g, state, lr) -> (w, state)``, the rule, which never writes to
 ``self``.  The state lives in ``optimizer.state[key]``, one dict per weight
-under the key it was given (a model's weight path, ``"dense/kernel"``), so a
+under the key it was given (a model's weight path, ``"dense.kernel"``), so a
 learner can print Adam's ``m`` and ``v`` for any weight.  ``get_state()`` and
 ``set_state()`` carry it, with ``iterations``, as plain dicts of arrays.
 """
-import numbers
+import warnings
 
 import numpy as np
 
 from .. import registry
+from ..checks import is_number, real_number, whole_number
 from ..serialization import Configurable, serialize
 from .clipping import clip_by_norm, clip_by_value
 from .schedules import LearningRateSchedule
+
+
+# The ranges of the optimizers' arguments, as keyword arguments of ``checks.real_number``.
+NON_NEGATIVE = {"low": 0}  # learning rates, weight decay, Adagrad's initial accumulator
+POSITIVE = {"low": 0, "low_open": True}  # epsilon (0 divides 0 by 0), clipping thresholds
+DECAY = {"low": 0, "high": 1, "high_open": True}  # beta_1, beta_2, rho: an average that moves
+MOMENTUM = {"low": 0, "high": 1}  # Keras's range for momentum
 
 
 class Optimizer(Configurable):
     """Base class of every optimizer; see the module docstring for the protocol.
 
     Args:
-        learning_rate: a number or a ``LearningRateSchedule``.
-        weight_decay: decoupled weight decay :math:`\\lambda` (``None``: none).
+        learning_rate: a finite number ``>= 0`` or a ``LearningRateSchedule``.
+        weight_decay: decoupled weight decay :math:`\\lambda \\ge 0` (``None``: none).
         clipnorm, clipvalue, global_clipnorm: gradient clipping, at most one
-            of them (see ``nnlib.optimizers.clipping``).
+            of them, each ``> 0`` (see ``nnlib.optimizers.clipping``).
         name: defaults to the snake-case class name, ``"sgd"``, ``"adam_w"``.
     """
 
@@ -46,6 +65,8 @@ class Optimizer(Configurable):
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
         self.name = name or registry.snake_case(type(self).__name__)
         clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue,
                     "global_clipnorm": global_clipnorm}
@@ -53,14 +74,11 @@ class Optimizer(Configurable):
         if len(given) > 1:
             raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and "
                              f"global_clipnorm can be set, got {given}")
-        for key, value in given.items():
-            if not value > 0:
-                raise ValueError(f"{type(self).__name__}: {key} must be > 0, got {value}")
+        for key, value in clipping.items():
+            setattr(self, key, None if value is None else self.in_range(key, value, POSITIVE))
         self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.clipnorm = clipnorm
-        self.clipvalue = clipvalue
-        self.global_clipnorm = global_clipnorm
+        self.weight_decay = None if weight_decay is None else \
+            self.in_range("weight_decay", weight_decay, NON_NEGATIVE)
         self.iterations = 0
         self.state = {}
         self._bound = {}  # key -> the Weight its state belongs to
@@ -77,32 +95,57 @@ class Optimizer(Configurable):
     def learning_rate(self, value):
         if isinstance(value, LearningRateSchedule):
             self._learning_rate = value
-        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-            self._learning_rate = float(value)
+        elif is_number(value):
+            self._learning_rate = self.in_range("learning_rate", value, NON_NEGATIVE)
         else:
             raise TypeError(f"{type(self).__name__}: learning_rate must be a number or a "
                             f"LearningRateSchedule, got {value!r}")
 
+    def in_range(self, name, value, interval):
+        """``value`` as a finite float within ``interval`` (``DECAY``, ``POSITIVE``...),
+        or an error that names this optimizer and the argument."""
+        return real_number(type(self).__name__, name, value, **interval)
+
     # -- one step ----------------------------------------------------------------
     def apply(self, grads, weights):
-        """Update ``weights[key]`` with ``grads[key]`` for every key of ``grads``."""
+        """Update ``weights[key]`` with ``grads[key]`` for every key of ``grads``:
+        every new weight and state is computed first, and kept only if the
+        gradients and the new weights are finite (see the module docstring)."""
         missing = [key for key in grads if key not in weights]
         if missing:
             raise KeyError(f"{type(self).__name__}: no weight named {missing}")
         if not grads:
             return
         keys = list(grads)
-        gradients = self.clip_gradients([self.check_gradient(key, grads[key], weights[key])
-                                         for key in keys])
+        gradients = [self.check_gradient(key, grads[key], weights[key]) for key in keys]
+        if not self.all_finite(keys, gradients, "the gradient of {} holds NaN or infinity"):
+            return
         lr = self.learning_rate
-        for key, g in zip(keys, gradients):
+        steps = []
+        for key, g in zip(keys, self.clip_gradients(gradients)):
             weight = weights[key]
             w = weight.value
             if self.weight_decay:
                 w = w - w * (self.weight_decay * lr)
-            w, self.state[key] = self.update(w, g, self.state_for(key, weight), lr)
-            weight.assign(w, copy=False)  # w is the update rule's new array
+            steps.append(self.update(w, g, self.state_for(key, weight), lr))
+        if not self.all_finite(keys, [w for w, _ in steps],
+                               "the step would make {} NaN or infinite (an overflow)"):
+            return
+        for key, (w, state) in zip(keys, steps):
+            weights[key].assign(w, copy=False)  # w is the update rule's new array
+            self.state[key] = state
         self.iterations += 1
+
+    def all_finite(self, keys, arrays, problem):
+        """Whether every one of ``arrays`` (one per key) is finite; if not, a
+        warning states ``problem`` with the keys of those that are not."""
+        bad = [key for key, a in zip(keys, arrays) if not np.isfinite(a).all()]
+        if bad:
+            warnings.warn(f"{type(self).__name__}: skipped a step (no weight, state or "
+                          f"iteration changed): {problem.format(', '.join(map(repr, bad)))}; "
+                          f"a diverging model? lower the learning rate, clip the gradients, "
+                          f"or stop training with TerminateOnNaN", RuntimeWarning, stacklevel=3)
+        return not bad
 
     def check_gradient(self, key, grad, weight):
         grad = np.asarray(grad, dtype=weight.value.dtype)
@@ -164,10 +207,26 @@ class Optimizer(Configurable):
         shapes are checked then), so the optimizer of a freshly loaded model
         continues where the saved one stopped.
         """
-        self.iterations = int(state["iterations"])
-        self.state = {key: {s: np.array(a) for s, a in slots.items()}
-                      for key, slots in state["weights"].items()}
-        self._bound = {}
+        owner = f"{type(self).__name__}.set_state"
+        if not isinstance(state, dict) or set(state) != {"iterations", "weights"}:
+            raise ValueError(f"{owner}: expected a dict with 'iterations' and 'weights', as "
+                             f"get_state returns, got {type(state).__name__} "
+                             f"{sorted(state) if isinstance(state, dict) else ''}")
+        iterations = whole_number(owner, "iterations", state["iterations"], minimum=0)
+        weights = state["weights"]
+        if not isinstance(weights, dict) or not all(isinstance(slots, dict)
+                                                    for slots in weights.values()):
+            raise ValueError(f"{owner}: weights must be a dict {{key: {{slot: array}}}}, "
+                             f"got {weights!r:.80}")
+        arrays = {key: {s: np.array(a) for s, a in slots.items()}
+                  for key, slots in weights.items()}
+        for key, slots in arrays.items():
+            for slot, a in slots.items():
+                if a.dtype.kind not in "fiu" or not np.isfinite(a).all():
+                    raise ValueError(f"{owner}: slot '{slot}' of '{key}' must hold finite "
+                                     f"numbers, got an array of dtype {a.dtype}"
+                                     + (" with NaN or infinity" if a.dtype.kind == "f" else ""))
+        self.iterations, self.state, self._bound = iterations, arrays, {}
 
     def get_config(self):
         """The constructor's arguments (``from_config`` makes a new optimizer,

@@ -1,8 +1,9 @@
 """RMSprop: each gradient divided by a running root-mean-square of its own history."""
 import numpy as np
 
+from ..checks import flag
 from ..registry import register
-from .base import Optimizer
+from .base import DECAY, MOMENTUM, POSITIVE, Optimizer
 
 
 @register("optimizer", family="RMSprop", aliases=("rmsprop",),
@@ -33,9 +34,9 @@ class RMSprop(Optimizer):
 
     Args:
         learning_rate: defaults to ``0.001``.
-        rho: decay rate of the averages, ``0.9``.
-        momentum: defaults to ``0.0``.
-        epsilon: defaults to ``1e-7``.
+        rho: decay rate of the averages, in :math:`[0, 1)`, ``0.9``.
+        momentum: in :math:`[0, 1]`, defaults to ``0.0``.
+        epsilon: ``> 0``, defaults to ``1e-7``.
         centered: defaults to ``False``.
 
     >>> from nnlib.layers.base import Weight
@@ -49,10 +50,10 @@ class RMSprop(Optimizer):
                  centered=False, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.centered = centered
+        self.rho = self.in_range("rho", rho, DECAY)
+        self.momentum = self.in_range("momentum", momentum, MOMENTUM)
+        self.epsilon = self.in_range("epsilon", epsilon, POSITIVE)
+        self.centered = flag(type(self).__name__, "centered", centered)
 
     def init_state(self, w):
         slots = ["v"] + ["velocity"] * (self.momentum > 0) + ["m"] * self.centered

@@ -16,6 +16,7 @@ config writes its schedule as a record that ``nnlib.serialization`` reads back.
 """
 import numpy as np
 
+from ..checks import flag, real_number, whole_number, whole_numbers
 from ..registry import register
 from ..serialization import Configurable
 
@@ -48,9 +49,10 @@ class ExponentialDecay(LearningRateSchedule):
         \\qquad\\text{or, with } \\texttt{staircase=True},\\qquad
         \\eta(t) = \\eta_0 \\, r^{\\lfloor t / T \\rfloor}
 
-    with :math:`\\eta_0` = ``initial_learning_rate``, :math:`r` = ``decay_rate``
-    and :math:`T` = ``decay_steps``.  A rate above 1 makes the learning rate
-    grow, which is what a learning-rate range test needs.
+    with :math:`\\eta_0 \\ge 0` = ``initial_learning_rate``, :math:`r > 0` =
+    ``decay_rate`` and :math:`T` = ``decay_steps``, a whole number of steps.
+    A rate above 1 makes the learning rate grow, which is what a
+    learning-rate range test needs.
 
     >>> ExponentialDecay(1.0, decay_steps=2, decay_rate=0.5, staircase=True)(np.arange(5))
     array([1.  , 1.  , 0.5 , 0.5 , 0.25])
@@ -58,12 +60,12 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: decay_steps must be > 0, got {decay_steps}")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
+        owner = type(self).__name__
+        self.initial_learning_rate = real_number(owner, "initial_learning_rate",
+                                                 initial_learning_rate, low=0)
+        self.decay_steps = whole_number(owner, "decay_steps", decay_steps)
+        self.decay_rate = real_number(owner, "decay_rate", decay_rate, low=0, low_open=True)
+        self.staircase = flag(owner, "staircase", staircase)
         self.name = name
 
     def rate(self, step):
@@ -80,7 +82,8 @@ class CosineDecay(LearningRateSchedule):
     """Half a cosine from the initial rate down to ``alpha`` times it, after an
     optional linear warm-up.
 
-    Without warm-up (``warmup_target=None``), for :math:`T` = ``decay_steps``:
+    Without warm-up (``warmup_target=None``), for :math:`T` = ``decay_steps``
+    and :math:`\\alpha \\in [0, 1]`:
 
     .. math::
 
@@ -101,14 +104,15 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
-        if decay_steps <= 0:
-            raise ValueError(f"CosineDecay: decay_steps must be > 0, got {decay_steps}")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.alpha = alpha
+        owner = type(self).__name__
+        self.initial_learning_rate = real_number(owner, "initial_learning_rate",
+                                                 initial_learning_rate, low=0)
+        self.decay_steps = whole_number(owner, "decay_steps", decay_steps)
+        self.alpha = real_number(owner, "alpha", alpha, 0, 1)
         self.name = name
-        self.warmup_target = warmup_target
-        self.warmup_steps = warmup_steps
+        self.warmup_target = None if warmup_target is None else \
+            real_number(owner, "warmup_target", warmup_target, low=0)
+        self.warmup_steps = whole_number(owner, "warmup_steps", warmup_steps, minimum=0)
 
     def decay(self, step, start):
         """Cosine from ``start`` to ``alpha * start`` over ``decay_steps``."""
@@ -134,21 +138,27 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     ``values[0]`` while :math:`t \\le` ``boundaries[0]``, ``values[i]`` while
     ``boundaries[i-1]`` :math:`< t \\le` ``boundaries[i]``, and ``values[-1]``
     after the last boundary (Keras's convention: a boundary step still uses the
-    rate before it).
+    rate before it).  Boundaries are steps, whole numbers; the values are rates,
+    finite and ``>= 0``.
 
     >>> PiecewiseConstantDecay([2, 4], [1.0, 0.5, 0.1])(np.arange(6))
     array([1. , 1. , 1. , 0.5, 0.5, 0.1])
     """
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
+        owner = type(self).__name__
+        boundaries = list(whole_numbers(owner, "boundaries", boundaries, minimum=0))
+        if not isinstance(values, (list, tuple)):
+            raise TypeError(f"{owner}: values must be a list of learning rates, got {values!r}")
+        values = [real_number(owner, "every one of values", v, low=0) for v in values]
         if len(boundaries) != len(values) - 1:
-            raise ValueError(f"PiecewiseConstantDecay: expected one more value than boundaries, "
+            raise ValueError(f"{owner}: expected one more value than boundaries, "
                              f"got {len(boundaries)} boundaries and {len(values)} values")
-        if list(boundaries) != sorted(set(boundaries)):
-            raise ValueError(f"PiecewiseConstantDecay: boundaries must be strictly increasing, "
-                             f"got {list(boundaries)}")
-        self.boundaries = list(boundaries)
-        self.values = list(values)
+        if boundaries != sorted(set(boundaries)):
+            raise ValueError(f"{owner}: boundaries must be strictly increasing, "
+                             f"got {boundaries}")
+        self.boundaries = boundaries
+        self.values = values
         self.name = name
 
     def rate(self, step):

@@ -1,8 +1,9 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum."""
 import numpy as np
 
+from ..checks import flag
 from ..registry import register
-from .base import Optimizer
+from .base import MOMENTUM, Optimizer
 
 
 @register("optimizer", family="SGD", aliases=("sgd",),
@@ -45,10 +46,8 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum}")
-        self.momentum = momentum
-        self.nesterov = nesterov
+        self.momentum = self.in_range("momentum", momentum, MOMENTUM)
+        self.nesterov = flag(type(self).__name__, "nesterov", nesterov)
 
     def init_state(self, w):
         return {"velocity": np.zeros_like(w)} if self.momentum else {}

@@ -36,7 +36,7 @@ def prediction_slice(loss, target, points=401):
     """The line the explorer moves the prediction along, chosen from what ``y_pred`` means.
 
     Regression losses: the prediction itself, around ``target``.  Hinge: a
-    score against the label ``target`` (0/1 read as -1/1).  Binary
+    score against the label ``round(target)`` (0/1 read as -1/1).  Binary
     cross-entropy: the probability of a 1 (or its logit).  Categorical
     losses and KL divergence: two classes, probabilities :math:`(1-p, p)`
     (or logits :math:`(0, z)`) against the label distribution
@@ -61,8 +61,8 @@ def prediction_slice(loss, target, points=401):
         return PredictionSlice(np.linspace(1e-3, 1 - 1e-3, points), y_true, np.zeros(1),
                                np.ones(1), "probability $p$")
     if isinstance(loss, Hinge):
-        return PredictionSlice(np.linspace(-3, 3, points), y_true, np.zeros(1), np.ones(1),
-                               "score $\\hat y$")
+        return PredictionSlice(np.linspace(-3, 3, points), np.array([float(round(target))]),
+                               np.zeros(1), np.ones(1), "score $\\hat y$")
     return PredictionSlice(np.linspace(target - 3, target + 3, points), y_true, np.zeros(1),
                            np.ones(1), "prediction $\\hat y$")
 
