@@ -168,7 +168,7 @@ def entry_for(kind, name):
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; kinds are {sorted(KINDS)}")
     if not isinstance(name, str):
-        raise TypeError(f"expected a {kind} name (a string), got {name!r}")
+        raise TypeError(f"expected {article(kind)} {kind} name (a string), got {name!r}")
     try:
         return _ENTRIES[kind][normalize(name)]
     except KeyError:
@@ -191,6 +191,11 @@ def names(kind):
     return sorted(typed, key=str.lower)
 
 
+def article(word):
+    """``a`` or ``an``, as English puts it before ``word`` (by its first letter)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def get(kind, identifier, **kwargs):
     """Resolve ``identifier`` to a component of ``kind``.
 
@@ -204,7 +209,7 @@ def get(kind, identifier, **kwargs):
         return entry_for(kind, identifier).cls(**kwargs)
     if any(isinstance(identifier, e.cls) for e in entries(kind)):
         return identifier
-    raise TypeError(f"expected a {kind} name or instance, got {identifier!r}")
+    raise TypeError(f"expected {article(kind)} {kind} name or instance, got {identifier!r}")
 
 
 class ReferenceTable:

@@ -289,7 +289,7 @@ def test_get_takes_names_instances_functions_and_classes():
     assert isinstance(activations.get(ELU), ELU)
     mine = Square()
     assert activations.get(mine) is mine  # an unregistered activation is used as it is
-    with pytest.raises(TypeError, match="expected a activation name or instance"):
+    with pytest.raises(TypeError, match="expected an activation name or instance"):
         activations.get(3)
 
 

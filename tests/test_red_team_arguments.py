@@ -185,7 +185,8 @@ def test_whole_floats_are_taken_as_integers_not_truncated():
     (lambda: Input((28, 28.5)), ValueError, r"got \(28, 28.5\)$"),
     (lambda: Input((3,), batch_size=0), ValueError, "batch_size must be a whole number >= 1"),
     (lambda: Input((3,), dtype="complex64"), ValueError, r"InputLayer '\w+': dtype: "),
-    (lambda: Input((3,), dtype="words"), TypeError, r"InputLayer '\w+': dtype: "),
+    (lambda: Input((3,), dtype="words"), ValueError, r"InputLayer '\w+': dtype: expected a "
+                                                     r"float type .* or an integer type"),
     (lambda: Input(batch_shape=8), TypeError,
      r"Input: batch_shape must be a tuple \(batch_size, \*shape\), got 8"),
     (lambda: Input((3,), batch_shape=(None, 3)), ValueError,

@@ -166,3 +166,18 @@ def test_an_unknown_metric_names_the_closest_metric_or_loss():
     with pytest.raises(ValueError, match=r"unknown metric 'mean_absolute_eror' \(did you mean "
                                          r"'mean_absolute_error'\?\).*any loss"):
         model.compile("sgd", "mse", metrics=["mean_absolute_eror"])
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda m: m.fit(X, None, verbose=0), ValueError, r"fit needs targets y for the outputs"),
+    (lambda m: m.evaluate(X, None, verbose=0), ValueError, "evaluate needs targets y"),
+    (lambda m: m.fit(X, Y, verbose="yes"), ValueError, "verbose must be 0, 1, 2 or 'auto'"),
+    (lambda m: m.predict(X, verbose=5), ValueError, "verbose must be 0, 1, 2 or 'auto'"),
+    (lambda m: m.fit(X, Y, shuffle="no", verbose=0), TypeError, "shuffle must be True or False"),
+    (lambda m: m.get_layer(index=3.5), ValueError, "index must be a whole number, got 3.5"),
+    (lambda m: m.summary(print_fn=3), TypeError, "print_fn must be a function"),
+    (lambda m: m.compile(3, "mse"), TypeError, "expected an optimizer name or instance, got 3"),
+])
+def test_model_entry_points_check_their_arguments(model, call, error, message):
+    with pytest.raises(error, match=message):
+        call(model)

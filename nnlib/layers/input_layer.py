@@ -36,9 +36,16 @@ class InputLayer(Layer):
 def input_dtype(dtype):
     """An integer type (ids for an ``Embedding``) as it is; otherwise the float
     type of ``standardize_dtype`` (``None`` is ``floatx()``)."""
-    if dtype is not None and np.dtype(dtype).kind in "iu":
+    try:
+        kind = None if dtype is None else np.dtype(dtype).kind
+    except TypeError:  # not a dtype NumPy knows
+        kind = "?"
+    if kind in ("i", "u"):
         return np.dtype(dtype).name
-    return standardize_dtype(dtype)
+    if kind in (None, "f"):
+        return standardize_dtype(dtype)
+    raise ValueError(f"expected a float type ('float16', 'float32', 'float64') or an "
+                     f"integer type for ids ('int32'...), got {dtype!r}")
 
 
 def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):

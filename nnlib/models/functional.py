@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import saving
 from ..backend import as_float_array
+from ..checks import flag, whole_number
 from ..graph import Node, SymbolicTensor, flatten, is_symbolic, leaves_like, pack_as, \
     topological_order
 from ..layers.base import Effects, Layer, all_trainable, apply_updates, unique_name
@@ -242,6 +243,7 @@ class Model(Trainer, Layer):
     def get_layer(self, name=None, index=None):
         """A layer by name or by position in ``model.layers``."""
         if index is not None:
+            index = whole_number(f"Model '{self.name}'", "index", index, minimum=None)
             if not -len(self.layers) <= index < len(self.layers):
                 raise ValueError(f"Model '{self.name}': no layer at index {index}; it has "
                                  f"{len(self.layers)} layers")
@@ -268,7 +270,11 @@ class Model(Trainer, Layer):
     def summary(self, print_fn=print, show_trainable=False):
         """Print the layer table Keras prints: names and types, output shapes,
         parameter counts (and, for non-linear graphs, what each layer reads)."""
-        print_fn(summary_text(self, show_trainable=show_trainable))
+        if not callable(print_fn):
+            raise TypeError(f"Model '{self.name}': print_fn must be a function taking a "
+                            f"string, got {print_fn!r}")
+        print_fn(summary_text(self, show_trainable=flag(f"Model '{self.name}'",
+                                                       "show_trainable", show_trainable)))
 
     # -- structures of data ---------------------------------------------------------
     @staticmethod

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import metrics as metrics_module
 from .. import optimizers
-from ..checks import real_number, whole_number
+from ..checks import flag, real_number, whole_number
 from ..callbacks import CallbackList, History
 from ..progress import ProgressBar
 from ..utils import generator
@@ -218,6 +218,14 @@ class Trainer:
         return sws, [(f"sample_weight['{n}']", a)
                      for n, a in zip(self.output_names, sws) if a is not None]
 
+    def verbosity(self, verbose):
+        """``verbose`` as Keras takes it: 0 (silent), 1 (a progress bar), 2, or
+        ``"auto"`` (1); nnlib prints the bar for any of the last three."""
+        if verbose == "auto" or (not isinstance(verbose, bool) and verbose in (0, 1, 2)):
+            return 1 if verbose == "auto" else verbose
+        raise ValueError(f"Model '{self.name}': verbose must be 0, 1, 2 or 'auto', got "
+                         f"{verbose!r}")
+
     def batch_size_of(self, batch_size):
         """``batch_size``, or Keras's default 32 for ``None``; a whole number >= 1."""
         if batch_size is None:
@@ -282,6 +290,10 @@ class Trainer:
         """
         self.require_compiled()
         owner = f"Model '{self.name}'"
+        if y is None:
+            raise ValueError(f"{owner}: fit needs targets y for the outputs {self.output_names}")
+        verbose = self.verbosity(verbose)
+        shuffle = flag(owner, "shuffle", shuffle)
         batch_size = self.batch_size_of(batch_size)
         epochs = whole_number(owner, "epochs", epochs)
         initial_epoch = whole_number(owner, "initial_epoch", initial_epoch, minimum=0)
@@ -343,6 +355,10 @@ class Trainer:
         the logs' values, as Keras does (or the dict with ``return_dict``).
         """
         self.require_compiled()
+        if y is None:
+            raise ValueError(f"Model '{self.name}': evaluate needs targets y for the outputs "
+                             f"{self.output_names}")
+        verbose = self.verbosity(verbose)
         batch_size = self.batch_size_of(batch_size)
         logs = self.evaluate_arrays(*self.standardize(x, y, sample_weight), batch_size, verbose)
         return self.returned(logs, return_dict)
@@ -362,6 +378,7 @@ class Trainer:
         """The model's outputs for ``x``, computed batch by batch in inference mode,
         in the outputs' structure.  (Keras shows a progress bar by default; nnlib
         only with ``verbose=1``.)"""
+        verbose = self.verbosity(verbose)
         xs, _, _ = self.standardize(x, finite=False)
         steps = batches(len(xs[0]), self.batch_size_of(batch_size))
         bar = ProgressBar(len(steps)) if verbose else None
