@@ -66,6 +66,9 @@ def as_float_array(x, dtype, owner):
     return array.astype(dtype, copy=False)
 
 
+FLOAT16, FLOAT32 = np.dtype(np.float16), np.dtype(np.float32)
+
+
 def working_dtype(dtype):
     """The dtype that arithmetic on ``dtype`` runs in: float32 for float16, else
     ``dtype`` itself.
@@ -76,10 +79,11 @@ def working_dtype(dtype):
     back to float16, as Keras does for its float16 statistics (``moments``).
     Activations and losses both follow this rule.
     """
-    return np.dtype(np.float32) if np.dtype(dtype) == np.float16 else np.dtype(dtype)
+    dtype = np.dtype(dtype)
+    return FLOAT32 if dtype == FLOAT16 else dtype
 
 
 def widened(x):
     """``x`` in its ``working_dtype``: a float32 copy if it is float16, else ``x``
     itself (tested first: this runs in every activation's forward and backward)."""
-    return x.astype(working_dtype(x.dtype)) if x.dtype == np.float16 else x
+    return x.astype(FLOAT32) if x.dtype == FLOAT16 else x

@@ -19,10 +19,10 @@ an epsilon too small for the weight's dtype), no weight, no slot and not
 ``iterations`` changes, and a ``RuntimeWarning`` names the weights.  So one
 bad batch does not leave Adam's ``v`` at infinity for good, and a diverging
 model keeps its last finite weights (``TerminateOnNaN`` stops its training
-on the loss).  The check reads every gradient and every new weight once per
-step.  The slots are not checked: a finite gradient above about
-:math:`10^{21}` in float32 overflows Adam's ``v`` (NumPy warns), and that
-weight then stops moving.
+on the loss).  The check reads every new weight once per step (a non-finite
+gradient makes its new weight non-finite under every rule).  The slots are
+not checked: a finite gradient above about :math:`10^{21}` in float32
+overflows Adam's ``v``, and that weight then stops moving.
 
 A subclass writes two methods: ``init_state(w)``, the state a weight starts
 with (arrays shaped like it: momentum, moment estimates...), and
@@ -118,34 +118,43 @@ class Optimizer(Configurable):
             return
         keys = list(grads)
         gradients = [self.check_gradient(key, grads[key], weights[key]) for key in keys]
-        if not self.all_finite(keys, gradients, "the gradient of {} holds NaN or infinity"):
-            return
         lr = self.learning_rate
         steps = []
-        for key, g in zip(keys, self.clip_gradients(gradients)):
-            weight = weights[key]
-            w = weight.value
-            if self.weight_decay:
-                w = w - w * (self.weight_decay * lr)
-            steps.append(self.update(w, g, self.state_for(key, weight), lr))
-        if not self.all_finite(keys, [w for w, _ in steps],
-                               "the step would make {} NaN or infinite (an overflow)"):
+        with np.errstate(over="ignore", invalid="ignore"):  # a bad step is caught below
+            for key, g in zip(keys, self.clip_gradients(gradients)):
+                weight = weights[key]
+                w = weight.value
+                if self.weight_decay:
+                    w = w - w * (self.weight_decay * lr)
+                steps.append(self.update(w, g, self.state_for(key, weight), lr))
+        if not self.finite_step(keys, gradients, [w for w, _ in steps]):
             return
         for key, (w, state) in zip(keys, steps):
             weights[key].assign(w, copy=False)  # w is the update rule's new array
             self.state[key] = state
         self.iterations += 1
 
-    def all_finite(self, keys, arrays, problem):
-        """Whether every one of ``arrays`` (one per key) is finite; if not, a
-        warning states ``problem`` with the keys of those that are not."""
-        bad = [key for key, a in zip(keys, arrays) if not np.isfinite(a).all()]
-        if bad:
-            warnings.warn(f"{type(self).__name__}: skipped a step (no weight, state or "
-                          f"iteration changed): {problem.format(', '.join(map(repr, bad)))}; "
-                          f"a diverging model? lower the learning rate, clip the gradients, "
-                          f"or stop training with TerminateOnNaN", RuntimeWarning, stacklevel=3)
-        return not bad
+    def finite_step(self, keys, gradients, new_weights):
+        """Whether every new weight is finite; if not, a warning names the
+        weights whose gradient holds a NaN or an infinity or, if none does,
+        those the step would overflow.  (A non-finite gradient reaches its new
+        weight through any update rule, ``0 * inf`` being NaN too, so on a good
+        step the new weights alone are read, unless clipping by value could
+        have hidden an infinity.)"""
+        # clipvalue turns an infinite gradient into a finite one: then read the gradients too
+        read = new_weights + (gradients if self.clipvalue else [])
+        if all(np.isfinite(a).all() for a in read):
+            return True
+        bad = [key for key, g in zip(keys, gradients) if not np.isfinite(g).all()]
+        problem = "the gradient of {} holds NaN or infinity"
+        if not bad:
+            bad = [key for key, w in zip(keys, new_weights) if not np.isfinite(w).all()]
+            problem = "the step would make {} NaN or infinite (an overflow)"
+        warnings.warn(f"{type(self).__name__}: skipped a step (no weight, state or iteration "
+                      f"changed): {problem.format(', '.join(map(repr, bad)))}; a diverging "
+                      f"model? lower the learning rate, clip the gradients, or stop training "
+                      f"with TerminateOnNaN", RuntimeWarning, stacklevel=3)
+        return False
 
     def check_gradient(self, key, grad, weight):
         grad = np.asarray(grad, dtype=weight.value.dtype)
