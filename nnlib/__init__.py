@@ -8,7 +8,7 @@ its maths: ``forward`` and ``backward`` are the formulas.
 'mean_squared_error'
 """
 from . import activations, backend, initializers, layers, losses, metrics, optimizers, registry
-from . import regularizers, serialization, testing, utils
+from . import experiments, regularizers, serialization, testing, utils
 from . import callbacks, saving
 from .models import Input, Model, Sequential, plot_model
 from .registry import table
@@ -30,7 +30,7 @@ _GETTERS = {"activation": activations.get, "initializer": initializers.get,
             "optimizer": optimizers.get}
 
 
-__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "get",
-           "initializers", "layers", "load_model", "losses", "metrics", "optimizers",
+__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "experiments",
+           "get", "initializers", "layers", "load_model", "losses", "metrics", "optimizers",
            "plot_model", "registry", "regularizers", "saving", "serialization", "table",
            "testing", "utils"]
