@@ -1,5 +1,6 @@
 """nnlib against PyTorch on the CPU: forward plus backward of single layers, and
-one training epoch of a small CNN.  Not part of the test suite.
+training epochs of an MLP, a small CNN and recurrent networks (LSTM, GRU,
+SimpleRNN).  Not part of the test suite.
 
     .venv/bin/python benchmarks/run.py                # measure, print, write RESULTS.md
     .venv/bin/python benchmarks/run.py --repeats 5    # a quick look
@@ -30,7 +31,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nnlib  # noqa: E402
-from nnlib.layers import Dense  # noqa: E402
+from nnlib.layers import GRU, LSTM, Dense, SimpleRNN  # noqa: E402
 from nnlib.layers.conv import Conv2D  # noqa: E402
 from nnlib.layers.pooling import MaxPooling2D  # noqa: E402
 from nnlib.layers.reshaping import Flatten  # noqa: E402
@@ -138,6 +139,55 @@ def epoch_case():
     return run_nnlib, torch_epoch(net, nchw(x), torch.tensor(y))
 
 
+def sine_sequences(count=320, steps=50, features=32):
+    """``count`` sequences of ``features`` noisy sines (random frequencies and
+    phases) over ``steps`` steps, and as target the mean of the next step's
+    values: float32 arrays ``(count, steps, features)`` and ``(count, 1)``."""
+    rng = np.random.default_rng(0)
+    frequency = rng.uniform(0.05, 0.5, size=(count, 1, features))
+    phase = rng.uniform(0, 2 * np.pi, size=(count, 1, features))
+    t = np.arange(steps + 1)[None, :, None]
+    waves = np.sin(frequency * t + phase) + 0.1 * rng.normal(size=(count, steps + 1, features))
+    return waves[:, :-1].astype("float32"), waves[:, -1].mean(axis=1, keepdims=True).astype(
+        "float32")
+
+
+RECURRENT = {"LSTM": (LSTM, torch.nn.LSTM), "GRU": (GRU, torch.nn.GRU),
+             "SimpleRNN": (SimpleRNN, torch.nn.RNN)}
+
+
+def recurrent_epoch_case(kind, units=64):
+    """One epoch of SGD on 320 sine sequences (50 steps, 32 inputs): a recurrent
+    layer of 64 units, its last output into Dense(1), mean squared error,
+    batches of 32, shuffled, in both libraries (PyTorch: ``nn.LSTM``,
+    ``nn.GRU`` or ``nn.RNN`` with ``batch_first`` and its last step into
+    ``nn.Linear``)."""
+    x, y = sine_sequences()
+    ours, theirs = RECURRENT[kind]
+    nnlib.utils.set_random_seed(0)
+    model = nnlib.Sequential([nnlib.Input(x.shape[1:]), ours(units), Dense(1)])
+    model.compile(optimizer=nnlib.optimizers.SGD(0.01), loss="mse")
+
+    def run_nnlib():
+        model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+
+    torch.manual_seed(0)
+    rnn, head = theirs(x.shape[-1], units, batch_first=True), torch.nn.Linear(units, 1)
+    optimizer = torch.optim.SGD([*rnn.parameters(), *head.parameters()], lr=0.01)
+    x_t, y_t = torch.tensor(x), torch.tensor(y)
+
+    def run_torch():
+        order = torch.randperm(len(x_t))
+        for start in range(0, len(x_t), 32):
+            batch = order[start:start + 32]
+            optimizer.zero_grad()
+            outputs, _ = rnn(x_t[batch])
+            F.mse_loss(head(outputs[:, -1]), y_t[batch]).backward()
+            optimizer.step()
+
+    return run_nnlib, run_torch
+
+
 def digits_mlp():
     """The digits (float32 pixels in [0, 1], labels) and the MLP of the epoch case, compiled."""
     digits = load_digits()
@@ -238,6 +288,12 @@ CASES = [
      0.5, mlp_epoch_case, 0.3),
     ("Training epoch on digits: Conv2D(16)→MaxPooling2D→Flatten→Dense(10), batch 32, SGD",
      0.7, epoch_case, 0.2),
+    ("Training epoch on 320 sine sequences: LSTM(64)→Dense(1), 50 steps × 32 inputs, "
+     "batch 32, SGD", 1.5, lambda: recurrent_epoch_case("LSTM"), 0.2),
+    ("Training epoch on 320 sine sequences: GRU(64)→Dense(1), 50 steps × 32 inputs, "
+     "batch 32, SGD", 1.5, lambda: recurrent_epoch_case("GRU"), 0.2),
+    ("Training epoch on 320 sine sequences: SimpleRNN(64)→Dense(1), 50 steps × 32 inputs, "
+     "batch 32, SGD", 1.5, lambda: recurrent_epoch_case("SimpleRNN"), 0.2),
 ]
 
 

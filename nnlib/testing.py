@@ -22,7 +22,7 @@ import numpy as np
 
 from .activations import ActivationFunction
 from .graph import flatten, leaves_like, pack_as
-from .layers.base import Layer
+from .layers.base import Layer, graded_keywords
 from .losses import Loss
 from .utils import set_random_seed
 
@@ -44,12 +44,14 @@ class GradientReport:
         return self.max_relative_error < self.tolerance
 
     def __repr__(self):
+        width = max([12, *(len(row[0]) for row in self.rows)])  # nested weights have long paths
         lines = [f"Gradient check of {self.name}: "
                  f"{'passed' if self.passed else 'FAILED'} (tolerance {self.tolerance:.0e})",
-                 f"  {'array':<12} {'shape':<16} {'max rel. error':>15} {'max abs. error':>15}"]
+                 f"  {'array':<{width}} {'shape':<16} {'max rel. error':>15} "
+                 f"{'max abs. error':>15}"]
         for name, shape, rel, abs_ in self.rows:
             flag = "" if rel < self.tolerance else "  <-- too large"
-            lines.append(f"  {name:<12} {str(shape):<16} {rel:>15.2e} {abs_:>15.2e}{flag}")
+            lines.append(f"  {name:<{width}} {str(shape):<16} {rel:>15.2e} {abs_:>15.2e}{flag}")
         return "\n".join(lines)
 
 
@@ -124,12 +126,12 @@ def _problem(component, inputs, keywords, seed):
             outputs, cache, _ = component.run_forward(prepared, training=True, **tensors)
             d_outputs = upstream if isinstance(outputs, (tuple, list, dict)) else upstream[0]
             d_in, grads = component.backward(d_outputs, cache)
-            d_keywords = {}
-            if tensors:
-                d_keywords = {key: d_in.get(key) for key in tensors}
+            graded = graded_keywords(tensors)  # a mask has no gradient
+            if graded:
+                d_keywords = {key: d_in.get(key) for key in graded}
                 d_in = d_in.get("inputs")
             found = dict(zip(names, d_in if len(xs) > 1 else [d_in]))
-            for key, value in tensors.items():
+            for key, value in graded.items():
                 found.update(zip(keyword_names[key], leaves_like(value, d_keywords[key])))
             return {**found, **grads}
         return arrays, seeded(run), analytic

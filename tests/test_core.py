@@ -519,3 +519,16 @@ def test_no_module_of_nnlib_imports_one_that_imports_it_back():
     assert "nnlib.layers.input_layer" in graph["nnlib.models.functional"]
     assert import_circle(graph) is None, " -> ".join(import_circle(graph))
     assert import_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_a_mask_given_by_keyword_has_no_gradient(rng):
+    from nnlib.layers import GlobalAveragePooling1D
+    x = rng.normal(size=(2, 4, 3))
+    mask = np.array([[True, True, False, False], [True, True, True, True]])
+    with floatx_scope("float64"):
+        report = check_gradients(GlobalAveragePooling1D(), x, mask=mask)
+        assert report.passed and [row[0] for row in report.rows] == ["input"]
+        steps, keep = Input((4, 3)), Input((4,), dtype="bool")
+        model = Model([steps, keep], GlobalAveragePooling1D()(steps, mask=keep))
+        report = check_gradients(model, x, mask)
+    assert report.passed and [row[0] for row in report.rows][:1] == ["input_0"]

@@ -9,8 +9,10 @@ each (ids ``layer-<Name>``), so registering a layer adds its contract:
 2. a symbolic call in a ``Model`` computes what the eager call computes, and
    its tensor has the shape ``compute_output_shape`` promises;
 3. the weights have Keras's names, order and shapes (the Keras 3 twin of the
-   same name, built from the config's simple values), and Keras agrees on the
-   output shape; a layer without a twin must be listed in ``NO_KERAS_TWIN``;
+   same name, built from the config's simple values and held layers; names
+   are paths below the layer, ``kernel`` or ``lstm_cell/kernel``), and Keras
+   agrees on the output shape(s); a layer without a twin must be listed in
+   ``NO_KERAS_TWIN``;
 4. a mask over the input's steps is passed on, remade or consumed as the
    layer says, and dropped with a warning by a layer that cannot take one;
 5. ``backward(..., need_dx=False)`` gives no input gradient and the same
@@ -100,8 +102,11 @@ def outputs_of(y):
 
 
 def shapes_of(shape):
-    """``compute_output_shape``'s answer as a list of tuples, one per output."""
-    return [tuple(s) for s in shape] if isinstance(shape, list) else [tuple(shape)]
+    """``compute_output_shape``'s answer as a list of tuples, one per output (Keras
+    gives several outputs' shapes as a tuple of tuples, nnlib as a list)."""
+    several = isinstance(shape, list) or (
+        isinstance(shape, tuple) and len(shape) > 0 and isinstance(shape[0], (tuple, list)))
+    return [tuple(s) for s in shape] if several else [tuple(shape)]
 
 
 def run_eagerly(layer, inputs, **keywords):
@@ -165,10 +170,26 @@ def is_simple(value):
     return value is None or isinstance(value, (bool, int, float, str))
 
 
+def is_layer_record(value):
+    """A layer held by a wrapper, in its config: ``{"kind": "layer", ...}``."""
+    return isinstance(value, dict) and value.get("kind") == "layer"
+
+
 def keras_arguments(config):
-    """The arguments of the Keras twin: the config's simple values, less nnlib's own keys."""
-    return {key: value for key, value in config.items()
-            if key not in NNLIB_ONLY_KEYS and is_simple(value)}
+    """The arguments of the Keras twin: the config's simple values, less nnlib's own
+    keys; a held layer (``Bidirectional``'s) becomes its own Keras twin, under its
+    name, which names the weights below it."""
+    arguments = {}
+    for key, value in config.items():
+        if key in NNLIB_ONLY_KEYS:
+            continue
+        if is_layer_record(value):
+            twin = getattr(keras.layers, value["class_name"])
+            arguments[key] = twin(name=value["config"]["name"],
+                                  **keras_arguments(value["config"]))
+        elif is_simple(value):
+            arguments[key] = value
+    return arguments
 
 
 def keras_twin(entry):
@@ -192,8 +213,11 @@ def check_keras_weights(entry):
     layer(as_argument(inputs))
     keras_layer = twin(**keras_arguments(layer.get_config()))
     keras_layer.build(symbolic_shape(inputs))
-    expected = [(v.path.split("/")[-1], tuple(v.shape)) for v in keras_layer.weights]
-    created = [(path, weight.shape) for path, weight in layer.named_weights().items()]
+    # Keras's paths start with the layer's own name; below it they follow the tree
+    # of held layers, as nnlib's dotted paths do (``lstm_cell/kernel``).
+    expected = [("/".join(v.path.split("/")[1:]), tuple(v.shape)) for v in keras_layer.weights]
+    created = [(path.replace(".", "/"), weight.shape)
+               for path, weight in layer.named_weights().items()]
     assert created == expected, f"{entry.name}: nnlib creates {created}, Keras {expected}"
     ours = layer.compute_output_shape(symbolic_shape(inputs))
     theirs = keras_layer.compute_output_shape(symbolic_shape(inputs))

@@ -20,11 +20,12 @@ import pytest
 
 import nnlib
 from nnlib import Input, Sequential, registry
-from nnlib.layers import (ELU, Activation, Add, Average, AveragePooling1D, AveragePooling2D,
-                          Concatenate, Conv1D, Conv2D, Dense, Embedding, Flatten,
-                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-                          GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Maximum,
-                          Multiply, PReLU, ReLU, Reshape, Softmax, Subtract)
+from nnlib.layers import (ELU, GRU, LSTM, Activation, Add, Average, AveragePooling1D,
+                          AveragePooling2D, Bidirectional, Concatenate, Conv1D, Conv2D, Dense,
+                          Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                          GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D,
+                          MaxPooling2D, Maximum, Multiply, PReLU, ReLU, Reshape, SimpleRNN,
+                          Softmax, Subtract)
 from nnlib.layers.base import Weight
 from nnlib.metrics import Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy
 from nnlib.optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, Nadam, RMSprop
@@ -156,6 +157,25 @@ LAYER_ATTACKS = [
     attack(Concatenate, {"axis": 1.5}, ValueError,
            "Concatenate 'bad': axis must be a whole number, got 1.5"),
     attack(Concatenate, {"axis": None}, TypeError, "axis must be a whole number, got None"),
+    # Recurrent layers: what nnlib does not implement is refused, never ignored.
+    attack(SimpleRNN, {"units": 0}, ValueError, f"^SimpleRNN 'bad': units {WHOLE}, got 0$"),
+    attack(SimpleRNN, {"activation": "softmax"}, ValueError,
+           "activation must be an element-wise activation", required={"units": 3}),
+    attack(LSTM, {"units": 2.5}, ValueError, f"^LSTM 'bad': units {WHOLE}, got 2.5$"),
+    attack(LSTM, {"dropout": 0.2}, ValueError,
+           r"LSTM 'bad': dropout=0.2 is not supported by nnlib \(only dropout=0.0\)",
+           required={"units": 3}),
+    attack(LSTM, {"stateful": True}, ValueError, "stateful=True is not supported by nnlib",
+           required={"units": 3}),
+    attack(LSTM, {"return_state": "yes"}, TypeError, "return_state must be True or False",
+           required={"units": 3}),
+    attack(GRU, {"recurrent_dropout": 0.5}, ValueError,
+           "recurrent_dropout=0.5 is not supported by nnlib", required={"units": 3}),
+    attack(GRU, {"recurrent_activation": "sigmod"}, ValueError, r"\(did you mean 'sigmoid'\?\)",
+           required={"units": 3}),
+    attack(Bidirectional, {"layer": Dense(2)}, TypeError, "layer must be a recurrent layer"),
+    attack(Bidirectional, {"merge_mode": "add"}, ValueError,
+           r"Bidirectional 'bad': merge_mode must be one of", required={"layer": LSTM(2)}),
 ]
 
 
@@ -186,7 +206,7 @@ def test_whole_floats_are_taken_as_integers_not_truncated():
     (lambda: Input((3,), batch_size=0), ValueError, "batch_size must be a whole number >= 1"),
     (lambda: Input((3,), dtype="complex64"), ValueError, r"InputLayer '\w+': dtype: "),
     (lambda: Input((3,), dtype="words"), ValueError, r"InputLayer '\w+': dtype: expected a "
-                                                     r"float type .* or an integer type"),
+                                                     r"float type .* an integer type"),
     (lambda: Input(batch_shape=8), TypeError,
      r"Input: batch_shape must be a tuple \(batch_size, \*shape\), got 8"),
     (lambda: Input((3,), batch_shape=(None, 3)), ValueError,

@@ -177,7 +177,8 @@ def test_every_kind_has_a_family_order():
 
 def test_tables_follow_the_reference_sheets_order():
     # The seed families first, in the order of the author's notes, then nnlib's own.
-    assert families("layer")[:4] == ["Dense", "Convolutional", "Pooling", "Embedding"]
+    assert families("layer")[:7] == ["Dense", "Convolutional", "Pooling", "Recurrent", "LSTM",
+                                     "GRU", "Embedding"]
     assert families("activation")[:3] == ["ReLU", "Sigmoid", "Tanh"]
     assert families("loss")[:2] == ["Cross-Entropy", "Mean Squared Error"]
     assert families("optimizer") == ["SGD", "Adam", "RMSprop", "AdaGrad"]

@@ -26,7 +26,8 @@ per output, zeros for an output nothing used.  Other tensors come by keyword
 (``forward(x, *, training, initial_state=None)``): ``layer(x,
 initial_state=[h, c])`` passes them, a model's graph records them, and
 ``backward`` then returns a dict ``{"inputs": dx, "initial_state": [dh, dc]}``
-with a gradient for each.
+with a gradient for each (a ``mask`` has none: a call whose only keyword
+tensor is a mask gets ``dx`` alone, see ``graded_keywords``).
 
 Updates and added losses.  A forward pass that has more to say returns
 ``(outputs, cache, Effects(updates, losses))``: ``updates`` maps
@@ -175,6 +176,11 @@ class Effects(NamedTuple):
 
 
 NO_EFFECTS = Effects({}, [])
+
+
+def graded_keywords(keywords):
+    """The tensors given by keyword that have a gradient: all but ``mask``."""
+    return {key: value for key, value in keywords.items() if key != "mask"}
 
 
 def apply_updates(updates):

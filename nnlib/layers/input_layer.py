@@ -34,18 +34,19 @@ class InputLayer(Layer):
 
 
 def input_dtype(dtype):
-    """An integer type (ids for an ``Embedding``) as it is; otherwise the float
+    """An integer type (ids for an ``Embedding``) or ``bool`` (a mask) as it is;
+    otherwise the float
     type of ``standardize_dtype`` (``None`` is ``floatx()``)."""
     try:
         kind = None if dtype is None else np.dtype(dtype).kind
     except TypeError:  # not a dtype NumPy knows
         kind = "?"
-    if kind in ("i", "u"):
+    if kind in ("i", "u", "b"):  # ids, or a mask given as data
         return np.dtype(dtype).name
     if kind in (None, "f"):
         return standardize_dtype(dtype)
-    raise ValueError(f"expected a float type ('float16', 'float32', 'float64') or an "
-                     f"integer type for ids ('int32'...), got {dtype!r}")
+    raise ValueError(f"expected a float type ('float16', 'float32', 'float64'), an "
+                     f"integer type for ids ('int32'...) or 'bool', got {dtype!r}")
 
 
 def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):

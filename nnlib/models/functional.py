@@ -35,7 +35,8 @@ from ..backend import as_float_array
 from ..checks import flag, whole_number
 from ..graph import Node, SymbolicTensor, flatten, is_symbolic, leaves_like, pack_as, \
     topological_order
-from ..layers.base import Effects, Layer, all_trainable, apply_updates, unique_name
+from ..layers.base import (Effects, Layer, all_trainable, apply_updates, graded_keywords,
+                           unique_name)
 from ..layers.deserialization import layer_from_config
 from ..layers.input_layer import Input, InputLayer
 from ..registry import snake_case
@@ -561,8 +562,10 @@ def input_gradients(node, d_inputs):
     node's tensors; a ``ValueError`` naming the layer if they do not fit."""
     if isinstance(node.inputs, SymbolicTensor) and not node.keywords:
         return [d_inputs]
-    if node.keywords:
+    if graded_keywords(node.keywords):
         d_inputs = [d_inputs.get("inputs"), {key: d_inputs.get(key) for key in node.keywords}]
+    elif node.keywords:  # a mask by keyword: no gradient, and dx alone from backward
+        d_inputs = [d_inputs, {}]
     template = [node.inputs, node.keywords] if node.keywords else node.inputs
     try:
         return leaves_like(template, d_inputs)
