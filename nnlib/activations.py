@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from . import registry
-from .backend import as_float_array, floatx, widened, working_dtype
+from .backend import as_float_array, floatx, widened
 from .registry import register
 from .serialization import Configurable
 

@@ -23,25 +23,12 @@ from nnlib.layers.pooling import (AveragePooling1D, AveragePooling2D,  # noqa: E
 from nnlib.layers.reshaping import Flatten, Reshape  # noqa: E402
 from nnlib.losses import SparseCategoricalCrossentropy  # noqa: E402
 from nnlib.models import Input, Sequential  # noqa: E402
-
-RTOL = 1e-5
+from parity import RTOL, close, numpy  # noqa: E402
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
-
-
-def close(actual, expected, rtol=RTOL):
-    """Relative error against the largest reference value (sums of products cancel)."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape
-    scale = max(float(np.abs(expected).max()), 1e-12)
-    assert float(np.abs(actual - expected).max()) <= rtol * scale
-
-
-def numpy(tensor):
-    return tensor.detach().cpu().numpy()
 
 
 def keras_forward_backward(keras_layer, x, dy_seed=1):

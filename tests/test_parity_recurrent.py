@@ -23,8 +23,8 @@ import torch  # noqa: E402
 from nnlib.layers import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: E402
 from nnlib.layers import Embedding as NNEmbedding  # noqa: E402
 from nnlib.models import Input, Sequential  # noqa: E402
+from parity import close, numpy  # noqa: E402
 
-RTOL = 1e-5
 OURS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
 CASES = [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False})]
 CASE_IDS = ["SimpleRNN", "LSTM", "GRU", "GRU-reset_before"]
@@ -36,18 +36,6 @@ MASK = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1], [1, 0, 1, 0, 1]], bool)
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
-
-
-def close(actual, expected, rtol=RTOL):
-    """Relative error against the largest reference value (sums of products cancel)."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape
-    scale = max(float(np.abs(expected).max()), 1e-12)
-    assert float(np.abs(actual - expected).max()) <= rtol * scale
-
-
-def numpy(tensor):
-    return tensor.detach().cpu().numpy()
 
 
 def as_list(outputs):

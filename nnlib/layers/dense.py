@@ -1,6 +1,4 @@
 """Dense: the fully connected layer."""
-import numpy as np
-
 from .. import activations, initializers
 from ..checks import component, describe, flag, whole_number
 from ..registry import register

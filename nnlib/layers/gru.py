@@ -2,11 +2,9 @@
 import numpy as np
 
 from .. import activations
-from ..checks import describe, flag, whole_number
 from ..registry import register
 from .conv_utils import column_sums
-from .rnn import (Recurrent, RecurrentCell, activate, elementwise_activation,
-                  initializer_argument, new_record, sample_initializers, slope)
+from .rnn import Recurrent, RecurrentCell, activate, new_record, sample_initializers, slope
 
 
 class GRUCell(RecurrentCell):
@@ -195,22 +193,9 @@ class GRU(Recurrent):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", reset_after=True, **kwargs):
         super().__init__(**kwargs)
-        owner = describe(self)
-        units = whole_number(owner, "units", units)
-        self.activation = elementwise_activation(owner, "activation", activation)
-        self.recurrent_activation = elementwise_activation(owner, "recurrent_activation",
-                                                           recurrent_activation)
-        self.use_bias = flag(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializer_argument(owner, "kernel_initializer",
-                                                       kernel_initializer)
-        self.recurrent_initializer = initializer_argument(owner, "recurrent_initializer",
-                                                          recurrent_initializer)
-        self.bias_initializer = initializer_argument(owner, "bias_initializer",
-                                                     bias_initializer)
-        self.reset_after = flag(owner, "reset_after", reset_after)
-        self.cell = GRUCell(units, self.activation, self.recurrent_activation, self.use_bias,
-                            kernel_initializer, recurrent_initializer, bias_initializer,
-                            self.reset_after, name="gru_cell", dtype=self.dtype)
+        self.cell = GRUCell(**self.cell_arguments(
+            units, activation, use_bias, kernel_initializer, recurrent_initializer,
+            bias_initializer, recurrent_activation=recurrent_activation, reset_after=reset_after), name="gru_cell")
 
     @classmethod
     def gradient_check_sample(cls, rng):

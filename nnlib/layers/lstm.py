@@ -3,12 +3,9 @@ import numpy as np
 
 from .. import activations, initializers
 from ..backend import standardize_dtype
-from ..checks import describe, flag, whole_number
 from ..initializers import Initializer
 from ..registry import register
-from .conv_utils import column_sums
-from .rnn import (Recurrent, RecurrentCell, activate, elementwise_activation,
-                  initializer_argument, new_record, sample_initializers, slope)
+from .rnn import Recurrent, RecurrentCell, activate, new_record, sample_initializers, slope
 
 
 class UnitForgetBias(Initializer):
@@ -160,12 +157,6 @@ class LSTMCell(RecurrentCell):
         np.multiply(back.factors[t, 3], dh, out=by_gate[3])       # delta o
         return [back.delta[t] @ record.U.T, c_bar * record.gates[t, 1]]
 
-    def weight_gradients(self, x, h_prev, record, back):
-        delta = back.delta.reshape(-1, 4 * self.units)
-        grads = {"kernel": x.T @ delta, "recurrent_kernel": h_prev.T @ delta}
-        if self.use_bias:
-            grads["bias"] = column_sums(delta)
-        return grads
 
 
 @register("layer", family="LSTM", aliases=("lstm",),
@@ -207,22 +198,9 @@ class LSTM(Recurrent):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, **kwargs):
         super().__init__(**kwargs)
-        owner = describe(self)
-        units = whole_number(owner, "units", units)
-        self.activation = elementwise_activation(owner, "activation", activation)
-        self.recurrent_activation = elementwise_activation(owner, "recurrent_activation",
-                                                           recurrent_activation)
-        self.use_bias = flag(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializer_argument(owner, "kernel_initializer",
-                                                       kernel_initializer)
-        self.recurrent_initializer = initializer_argument(owner, "recurrent_initializer",
-                                                          recurrent_initializer)
-        self.bias_initializer = initializer_argument(owner, "bias_initializer",
-                                                     bias_initializer)
-        self.unit_forget_bias = flag(owner, "unit_forget_bias", unit_forget_bias)
-        self.cell = LSTMCell(units, self.activation, self.recurrent_activation, self.use_bias,
-                             kernel_initializer, recurrent_initializer, bias_initializer,
-                             self.unit_forget_bias, name="lstm_cell", dtype=self.dtype)
+        self.cell = LSTMCell(**self.cell_arguments(
+            units, activation, use_bias, kernel_initializer, recurrent_initializer,
+            bias_initializer, recurrent_activation=recurrent_activation, unit_forget_bias=unit_forget_bias), name="lstm_cell")
 
     @classmethod
     def gradient_check_sample(cls, rng):

@@ -69,6 +69,7 @@ from ..activations import ElementwiseActivation, Sigmoid, Tanh
 from ..backend import as_float_array
 from ..checks import component, describe, flag, real_number, whole_number
 from .base import Layer
+from .conv_utils import column_sums
 
 
 # -- argument checks shared by the three layers ----------------------------------------------
@@ -173,6 +174,15 @@ class RecurrentCell(Layer):
     def input_gradient(self, record, back):
         return back.delta.reshape(-1, back.delta.shape[-1]) @ record.W.T
 
+    def weight_gradients(self, x, h_prev, record, back):
+        """:math:`X^\\top \\Delta`, :math:`H_{\\text{prev}}^\\top \\Delta` and the
+        column sums of :math:`\\Delta`: each one product over all steps."""
+        delta = back.delta.reshape(-1, back.delta.shape[-1])
+        grads = {"kernel": x.T @ delta, "recurrent_kernel": h_prev.T @ delta}
+        if self.use_bias:
+            grads["bias"] = column_sums(delta)
+        return grads
+
 
 class Recurrent(Layer):
     """Base class of SimpleRNN, LSTM and GRU (Keras's ``RNN``): runs ``self.cell``
@@ -225,6 +235,26 @@ class Recurrent(Layer):
                                     "them with initial_state")
         self.unroll = flag(owner, "unroll", unroll)
         self.zero_output_for_mask = flag(owner, "zero_output_for_mask", zero_output_for_mask)
+
+    def cell_arguments(self, units, activation, use_bias, kernel_initializer,
+                       recurrent_initializer, bias_initializer, **gates):
+        """Check and keep the arguments every cell takes (and its other ones,
+        ``gates``: a recurrent activation, a flag); returns them for the cell."""
+        owner = describe(self)
+        self.activation = elementwise_activation(owner, "activation", activation)
+        self.use_bias = flag(owner, "use_bias", use_bias)
+        for name, value in (("kernel_initializer", kernel_initializer),
+                            ("recurrent_initializer", recurrent_initializer),
+                            ("bias_initializer", bias_initializer)):
+            setattr(self, name, initializer_argument(owner, name, value))
+        for name, value in gates.items():
+            setattr(self, name, elementwise_activation(owner, name, value)
+                    if name.endswith("activation") else flag(owner, name, value))
+        return dict(units=whole_number(owner, "units", units), activation=self.activation,
+                    use_bias=self.use_bias, kernel_initializer=kernel_initializer,
+                    recurrent_initializer=recurrent_initializer,
+                    bias_initializer=bias_initializer,
+                    **{name: getattr(self, name) for name in gates}, dtype=self.dtype)
 
     def children(self):
         return [("cell", self.cell)]

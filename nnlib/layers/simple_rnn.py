@@ -1,11 +1,8 @@
 """SimpleRNN: the plain recurrence, one activation of the input and the last state."""
 import numpy as np
 
-from ..checks import describe, flag, whole_number
 from ..registry import register
-from .conv_utils import column_sums
-from .rnn import (Recurrent, RecurrentCell, activate, elementwise_activation,
-                  initializer_argument, new_record, sample_initializers, slope)
+from .rnn import Recurrent, RecurrentCell, activate, new_record, sample_initializers, slope
 
 
 class SimpleRNNCell(RecurrentCell):
@@ -61,12 +58,6 @@ class SimpleRNNCell(RecurrentCell):
                     out=delta)
         return [delta @ record.U.T]
 
-    def weight_gradients(self, x, h_prev, record, back):
-        delta = back.delta.reshape(-1, self.units)
-        grads = {"kernel": x.T @ delta, "recurrent_kernel": h_prev.T @ delta}
-        if self.use_bias:
-            grads["bias"] = column_sums(delta)
-        return grads
 
 
 @register("layer", family="Recurrent", aliases=("simple_rnn",),
@@ -99,19 +90,9 @@ class SimpleRNN(Recurrent):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        owner = describe(self)
-        units = whole_number(owner, "units", units)
-        self.activation = elementwise_activation(owner, "activation", activation)
-        self.use_bias = flag(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializer_argument(owner, "kernel_initializer",
-                                                       kernel_initializer)
-        self.recurrent_initializer = initializer_argument(owner, "recurrent_initializer",
-                                                          recurrent_initializer)
-        self.bias_initializer = initializer_argument(owner, "bias_initializer",
-                                                     bias_initializer)
-        self.cell = SimpleRNNCell(units, self.activation, self.use_bias, kernel_initializer,
-                                  recurrent_initializer, bias_initializer,
-                                  name="simple_rnn_cell", dtype=self.dtype)
+        self.cell = SimpleRNNCell(**self.cell_arguments(
+            units, activation, use_bias, kernel_initializer, recurrent_initializer,
+            bias_initializer), name="simple_rnn_cell")
 
     @classmethod
     def gradient_check_sample(cls, rng):

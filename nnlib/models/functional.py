@@ -33,7 +33,7 @@ import numpy as np
 from .. import saving
 from ..backend import as_float_array
 from ..checks import flag, whole_number
-from ..graph import Node, SymbolicTensor, flatten, is_symbolic, leaves_like, pack_as, \
+from ..graph import Node, SymbolicTensor, flatten, leaves_like, pack_as, \
     topological_order
 from ..layers.base import (Effects, Layer, all_trainable, apply_updates, graded_keywords,
                            unique_name)
