@@ -68,7 +68,7 @@ import numpy as np
 
 from .. import initializers, regularizers
 from ..backend import as_float_array, standardize_dtype
-from ..checks import flag
+from ..checks import describe, flag
 from ..graph import Node, SymbolicTensor, flatten, is_symbolic, pack_as
 from ..registry import snake_case
 from ..serialization import Configurable
@@ -204,8 +204,8 @@ class Layer(Configurable):
         try:
             self.dtype = standardize_dtype(dtype)
         except (TypeError, ValueError) as error:
-            raise ValueError(f"{type(self).__name__} '{self.name}': {error}") from None
-        self.trainable = flag(f"{type(self).__name__} '{self.name}'", "trainable", trainable)
+            raise ValueError(f"{describe(self)}: {error}") from None
+        self.trainable = flag(describe(self), "trainable", trainable)
         self.built = False
         self._weights = []
         self.inbound_nodes = []  # the graph nodes of this layer's symbolic calls
@@ -369,7 +369,7 @@ class Layer(Configurable):
 
     def error(self, message):
         """A ``ValueError`` whose message names this layer."""
-        return ValueError(f"{type(self).__name__} '{self.name}': {message}")
+        return ValueError(f"{describe(self)}: {message}")
 
     # -- calling ---------------------------------------------------------------
     def prepare(self, x):
@@ -380,7 +380,7 @@ class Layer(Configurable):
         other layer gets one array (nested lists of numbers are one array, a
         list of arrays is a mistake).
         """
-        owner = f"{type(self).__name__} '{self.name}'"
+        owner = describe(self)
         if self.several_inputs and isinstance(x, (list, tuple)):
             x = [as_float_array(a, self.dtype, owner) for a in x]
             self.ensure_built([a.shape for a in x])
@@ -399,7 +399,7 @@ class Layer(Configurable):
         unknown = sorted(set(names) - forward_keywords(type(self)))
         if unknown:
             takes = sorted(forward_keywords(type(self)))
-            raise TypeError(f"{type(self).__name__} '{self.name}': unexpected argument(s) "
+            raise TypeError(f"{describe(self)}: unexpected argument(s) "
                             f"{unknown}; its forward takes "
                             f"{takes if takes else 'no tensors by keyword'}")
 
@@ -407,7 +407,7 @@ class Layer(Configurable):
         """Tensors given by keyword, checked against ``forward``'s parameters and
         cast: a ``mask`` to booleans, anything else to the layer's dtype."""
         self.check_keywords(keywords)
-        owner = f"{type(self).__name__} '{self.name}'"
+        owner = describe(self)
         prepared = {}
         for key, value in keywords.items():
             cast = (lambda a: np.asarray(a, dtype=bool)) if key == "mask" else \

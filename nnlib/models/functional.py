@@ -372,8 +372,9 @@ class Model(Trainer, Layer):
         tape = Tape()
         for node in self.nodes:
             layer = node.layer
-            inputs = layer.prepare(gather(values, node.inputs))
-            keywords = {key: gather(values, value) for key, value in node.keywords.items()}
+            inputs = layer.prepare(gather(values.__getitem__, node.inputs))
+            keywords = {key: gather(values.__getitem__, value)
+                        for key, value in node.keywords.items()}
             mask = input_mask(masks, node.inputs)
             if layer.uses_mask and "mask" not in keywords:
                 keywords["mask"] = mask
@@ -393,11 +394,13 @@ class Model(Trainer, Layer):
         tape.output_masks = [masks.get(id(t)) for t in self.outputs]
         return [values[id(t)] for t in self.outputs], tape
 
-    def execute_backward(self, d_outputs, tape, need_dx=True):
+    def execute_backward(self, d_outputs, tape, need_dx=True, learning=None):
         """Walk the tape in reverse from ``d_outputs`` (a list lined up with the
         outputs); returns the list of input gradients (``None`` without
-        ``need_dx``) and the gradients of the weights that learn, by path."""
-        learning = self.named_weights(trainable_only=True)
+        ``need_dx``) and the gradients of the weights that learn, by path
+        (``learning``: ``named_weights(trainable_only=True)``, if already at hand)."""
+        if learning is None:
+            learning = self.named_weights(trainable_only=True)
         needs = self.tensors_needing_grad(need_dx, {path.partition(".")[0] for path in learning})
         grads = {}
         for tensor, d in zip(self.outputs, d_outputs):
@@ -551,9 +554,7 @@ class Model(Trainer, Layer):
 def input_mask(masks, structure):
     """The mask of a node's input (a list for several inputs), or ``None`` if no
     input carries one."""
-    if isinstance(structure, SymbolicTensor):
-        return masks.get(id(structure))
-    found = gather(masks, structure, missing=None)
+    found = gather(masks.get, structure)
     return found if flatten(found) else None
 
 
@@ -574,13 +575,12 @@ def input_gradients(node, d_inputs):
                                f"inputs: {error}") from None
 
 
-def gather(values, structure, missing=KeyError):
-    """The values of the tensors of ``structure``, in its shape (``missing``
-    for a tensor without one, unless it is ``KeyError``)."""
+def gather(lookup, structure):
+    """``lookup(id(tensor))`` for each tensor of ``structure``, in its shape
+    (``values.__getitem__`` for values every tensor has, ``masks.get`` for masks)."""
     if isinstance(structure, SymbolicTensor):
-        return values[id(structure)] if missing is KeyError else values.get(id(structure))
-    return pack_as(structure, [values[id(t)] if missing is KeyError else values.get(id(t))
-                               for t in flatten(structure)])
+        return lookup(id(structure))
+    return pack_as(structure, [lookup(id(t)) for t in flatten(structure)])
 
 
 def _is_ref(item):

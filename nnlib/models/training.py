@@ -241,9 +241,10 @@ class Trainer:
         loss, loss_cache = self.compiled_loss.forward(ys, y_pred, sample_weights,
                                                       tape.output_masks)
         loss = loss + sum(tape.losses)
+        learning = self.named_weights(trainable_only=True)
         _, grads = self.execute_backward(self.compiled_loss.backward(1.0, loss_cache), tape,
-                                         need_dx=False)
-        self.optimizer.apply(grads, self.named_weights(trainable_only=True))
+                                         need_dx=False, learning=learning)
+        self.optimizer.apply(grads, learning)
         tape.apply_updates()
         return loss, y_pred, tape.output_masks, loss_cache
 
