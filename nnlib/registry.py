@@ -218,16 +218,24 @@ class ReferenceTable:
     Rows are grouped by family (the row of the author's notes), the families
     in the order of ``FAMILY_ORDER``, the entries of a family in registration
     order.  Renders as HTML in notebooks and as Markdown or plain text
-    elsewhere.  ``link(entry)``, if given, returns the anchor each name links to.
+    elsewhere.  ``link(entry)``, if given, returns the anchor each name links to;
+    ``families``, if given, keeps only those rows of the notes (a chapter that
+    covers part of a kind).
     """
 
-    def __init__(self, kind, link=None):
+    def __init__(self, kind, link=None, families=None):
         self.kind = kind
         family_col, text1, text2 = KINDS[kind]
         self.columns = (family_col, "nnlib", text1, text2)
         by_family = {}
         for entry in entries(kind):
             by_family.setdefault(entry.family, []).append(entry)
+        if families is not None:
+            unknown = sorted(set(families) - set(by_family))
+            if unknown:
+                raise ValueError(f"table: no {kind} of the families {unknown}; the "
+                                 f"{kind} families are {sorted(by_family)}")
+            by_family = {family: by_family[family] for family in families}
         self.entries = [entry for family in sorted(by_family, key=lambda f: family_key(kind, f))
                         for entry in by_family[family]]
         self.link = link
@@ -269,6 +277,7 @@ class ReferenceTable:
         return "\n".join(lines)
 
 
-def table(kind, link=None):
-    """The reference table of ``kind``, built from the registry."""
-    return ReferenceTable(kind, link)
+def table(kind, link=None, families=None):
+    """The reference table of ``kind``, built from the registry (only the rows of
+    ``families`` if given)."""
+    return ReferenceTable(kind, link, families)

@@ -195,3 +195,53 @@ def check_gradients(component, *inputs, tolerance=1e-6, h=1e-5, seed=0, **keywor
             if isinstance(component, tuple) else
             getattr(component, "name", type(component).__name__))
     return GradientReport(name, rows, tolerance)
+
+
+class ComparisonReport:
+    """A learner's arrays against a reference's, name by name (``compare_arrays``)."""
+
+    def __init__(self, title, rows):
+        self.title = title
+        self.rows = rows  # (name, verdict or None if right)
+
+    @property
+    def passed(self):
+        return all(problem is None for _, problem in self.rows)
+
+    def __repr__(self):
+        lines = [f"{self.title}: {'all right' if self.passed else 'not yet'}"]
+        lines += [f"  {name:<12} {'ok' if problem is None else problem}"
+                  for name, problem in self.rows]
+        return "\n".join(lines)
+
+
+def compare_arrays(title, got, expected, tolerance=1e-6):
+    """Check ``got`` (a dict of a learner's arrays) against ``expected`` (the
+    reference's, same names): each one missing, of another shape, or off by
+    more than ``tolerance`` (relative error) is named with what is wrong.
+
+    >>> compare_arrays("double", {"y": np.array([2.0, 4.0])}, {"y": np.array([2.0, 4.1])})
+    double: not yet
+      y            off: max relative error 0.02439 (at index (1,)), expected 4.1, got 4
+    """
+    got = got if isinstance(got, dict) else {}
+    rows = []
+    for name, reference in expected.items():
+        reference = np.asarray(reference, dtype=np.float64)
+        value = got.get(name)
+        if value is None or value is Ellipsis:
+            rows.append((name, "missing: not computed yet"))
+            continue
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != reference.shape:
+            rows.append((name, f"shape {value.shape}, expected {reference.shape}"))
+            continue
+        error = relative_error(value, reference)
+        if error.size == 0:
+            rows.append((name, None))
+            continue
+        worst = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
+        rows.append((name, None if error.max(initial=0.0) < tolerance else
+                     f"off: max relative error {error[worst]:.4g} (at index {worst}), "
+                     f"expected {reference[worst]:.4g}, got {value[worst]:.4g}"))
+    return ComparisonReport(title, rows)

@@ -532,3 +532,18 @@ def test_a_mask_given_by_keyword_has_no_gradient(rng):
         model = Model([steps, keep], GlobalAveragePooling1D()(steps, mask=keep))
         report = check_gradients(model, x, mask)
     assert report.passed and [row[0] for row in report.rows][:1] == ["input_0"]
+
+
+def test_compare_arrays_names_what_is_missing_misshapen_or_off():
+    from nnlib.testing import compare_arrays
+    expected = {"a": np.ones(3), "b": np.zeros((2, 2)), "c": np.arange(4.0), "d": np.ones(1)}
+    got = {"a": np.ones(3), "b": np.zeros(4), "c": np.arange(4.0) + [0, 0, 1, 0]}
+    report = compare_arrays("mine", got, expected)
+    assert not report.passed
+    verdicts = dict(report.rows)
+    assert verdicts["a"] is None
+    assert verdicts["b"] == "shape (4,), expected (2, 2)"
+    assert verdicts["c"].startswith("off: max relative error 0.3333 (at index (2,))")
+    assert verdicts["d"] == "missing: not computed yet"
+    assert compare_arrays("mine", None, expected).rows[0] == ("a", "missing: not computed yet")
+    assert compare_arrays("mine", {"a": np.ones(3) + 1e-9}, {"a": np.ones(3)}).passed

@@ -233,3 +233,11 @@ def test_snake_case_names():
     assert registry.snake_case("MaxPooling2D") == "max_pooling2d"
     assert registry.snake_case("SGD") == "sgd"
     assert registry.snake_case("MeanSquaredError") == "mean_squared_error"
+
+
+def test_a_table_can_keep_some_families_in_the_sheets_order():
+    table = nnlib.table("layer", families=["LSTM", "Recurrent"])
+    assert [row[0] for row in table.rows] == ["Recurrent", "Recurrent", "LSTM"]
+    assert [row[1] for row in table.rows] == ["SimpleRNN", "Bidirectional", "LSTM"]
+    with pytest.raises(ValueError, match=r"no layer of the families \['Recurent'\]"):
+        nnlib.table("layer", families=["Recurent"])

@@ -110,6 +110,11 @@ class GRUCell(RecurrentCell):
         h *= update
         h += candidate  # h = z h_{t-1} + (1 - z) h~
 
+    def gate_values(self, record):
+        u = self.units
+        return {"z": record.gates[..., :u], "r": record.gates[..., u:2 * u],
+                "candidate": record.gates[..., 2 * u:]}
+
     def begin_backward(self, record, history):
         return new_record(delta=np.empty_like(record.z),
                           delta_inner=np.empty_like(record.z) if self.reset_after else None)

@@ -119,6 +119,9 @@ class LSTMCell(RecurrentCell):
         activate(self.activation, c[t + 1], tanh_c)
         np.multiply(o, tanh_c, out=h[t + 1])
 
+    def gate_values(self, record):
+        return dict(zip("ifgo", record.gates.swapaxes(0, 1)))
+
     def begin_backward(self, record, history):
         """The factors of the backward step that do not depend on the incoming
         gradients, for every step at once: :math:`\\delta_t` is linear in
@@ -156,7 +159,6 @@ class LSTMCell(RecurrentCell):
         np.multiply(back.factors[t, :3], c_bar, out=by_gate[:3])  # delta i, f, c
         np.multiply(back.factors[t, 3], dh, out=by_gate[3])       # delta o
         return [back.delta[t] @ record.U.T, c_bar * record.gates[t, 1]]
-
 
 
 @register("layer", family="LSTM", aliases=("lstm",),
@@ -200,7 +202,8 @@ class LSTM(Recurrent):
         super().__init__(**kwargs)
         self.cell = LSTMCell(**self.cell_arguments(
             units, activation, use_bias, kernel_initializer, recurrent_initializer,
-            bias_initializer, recurrent_activation=recurrent_activation, unit_forget_bias=unit_forget_bias), name="lstm_cell")
+            bias_initializer, recurrent_activation=recurrent_activation,
+            unit_forget_bias=unit_forget_bias), name="lstm_cell")
 
     @classmethod
     def gradient_check_sample(cls, rng):

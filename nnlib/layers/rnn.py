@@ -150,7 +150,9 @@ class RecurrentCell(Layer):
     ``weight_gradients(x, h_prev, record, back)``
         the weights' gradients, each one product over all steps;
     ``input_gradient(record, back)``
-        :math:`\\Delta W^\\top`, ``(T n, d)``.
+        :math:`\\Delta W^\\top`, ``(T n, d)``;
+    ``gate_values(record)``
+        the gates of every step by name, each ``(T, n, u)``, for ``trace``.
     """
 
     state_names = ("h",)
@@ -170,6 +172,9 @@ class RecurrentCell(Layer):
     def state_size(self):
         """One ``units`` per state, as Keras's ``cell.state_size``."""
         return [self.units] * len(self.state_names)
+
+    def gate_values(self, record):
+        return {}
 
     def input_gradient(self, record, back):
         return back.delta.reshape(-1, back.delta.shape[-1]) @ record.W.T
@@ -355,6 +360,25 @@ class Recurrent(Layer):
         if self.return_state:
             return (y, *[past[-1].copy() for past in history]), cache
         return y, cache
+
+    def trace(self, x, initial_state=None):
+        """Look inside a call: every step's states and gates by name (``h``, and
+        ``c``, ``i``, ``f``, ``g``, ``o`` for LSTM; ``z``, ``r``, ``candidate``
+        for GRU), each ``(batch, steps, units)``, in the order the steps run.
+
+        >>> from nnlib.layers import LSTM
+        >>> lstm = LSTM(3)
+        >>> inside = lstm.trace(np.ones((2, 5, 4)))
+        >>> sorted(inside), inside["f"].shape
+        (['c', 'f', 'g', 'h', 'i', 'o'], (2, 5, 3))
+        """
+        keywords = {} if initial_state is None else {"initial_state": initial_state}
+        _, (_, history, record, _, _) = self.forward(self.prepare(x),
+                                                     **self.prepare_keywords(keywords))
+        steps = {name: past[1:] for name, past in zip(self.cell.state_names, history)}
+        steps.update(self.cell.gate_values(record))
+        return {name: np.ascontiguousarray(value.swapaxes(0, 1))
+                for name, value in steps.items()}
 
     # -- backward: BPTT --------------------------------------------------------------------
     def backward(self, d_outputs, cache, *, need_dx=True):
