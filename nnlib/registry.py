@@ -40,7 +40,8 @@ KINDS = {
 # within a family, entries keep their registration order.
 FAMILY_ORDER = {
     "layer": ("Dense", "Convolutional", "Pooling", "Recurrent", "LSTM", "GRU", "Embedding",
-              "Dropout", "Reshaping", "Activation", "Merging"),
+              "Dropout", "Spatial Dropout", "Alpha Dropout", "Gaussian Dropout",
+              "Gaussian Noise", "Reshaping", "Activation", "Merging"),
     "initializer": ("Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal",
                     "TruncatedNormal", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal",
                     "LecunUniform", "LecunNormal", "Orthogonal"),
@@ -220,23 +221,27 @@ class ReferenceTable:
     order.  Renders as HTML in notebooks and as Markdown or plain text
     elsewhere.  ``link(entry)``, if given, returns the anchor each name links to;
     ``families``, if given, keeps only those rows of the notes (a chapter that
-    covers part of a kind).
+    covers part of a kind).  ``kind`` may be several kinds, for a row of the
+    notes that spans them (Dropout, a layer, beside the L1/L2 regularizers): the
+    first kind gives the columns and the order of the families.
     """
 
     def __init__(self, kind, link=None, families=None):
-        self.kind = kind
-        family_col, text1, text2 = KINDS[kind]
+        kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+        self.kind = kinds[0]
+        family_col, text1, text2 = KINDS[self.kind]
         self.columns = (family_col, "nnlib", text1, text2)
         by_family = {}
-        for entry in entries(kind):
+        for entry in (entry for k in kinds for entry in entries(k)):
             by_family.setdefault(entry.family, []).append(entry)
         if families is not None:
             unknown = sorted(set(families) - set(by_family))
             if unknown:
-                raise ValueError(f"table: no {kind} of the families {unknown}; the "
-                                 f"{kind} families are {sorted(by_family)}")
+                raise ValueError(f"table: no {' or '.join(kinds)} of the families {unknown}; "
+                                 f"the families are {sorted(by_family)}")
             by_family = {family: by_family[family] for family in families}
-        self.entries = [entry for family in sorted(by_family, key=lambda f: family_key(kind, f))
+        self.entries = [entry for family in
+                        sorted(by_family, key=lambda f: family_key(self.kind, f))
                         for entry in by_family[family]]
         self.link = link
 
@@ -278,6 +283,6 @@ class ReferenceTable:
 
 
 def table(kind, link=None, families=None):
-    """The reference table of ``kind``, built from the registry (only the rows of
-    ``families`` if given)."""
+    """The reference table of ``kind`` (a kind or several), built from the
+    registry (only the rows of ``families`` if given)."""
     return ReferenceTable(kind, link, families)

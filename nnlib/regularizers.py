@@ -1,10 +1,14 @@
 """Weight regularizers: penalties on a weight that join the training loss.
 
-A weight takes one as ``add_weight(..., regularizer=)``: a name or any
-``Regularizer``, one's own included (nnlib's layers do not take Keras's
-``kernel_regularizer=`` yet).  The model adds ``penalty(w)`` to the loss it
-reports and ``gradient(w)`` to the weight's gradient at every step, as Keras 3
-does (the penalty is not divided by the batch size, and L2 has no one-half).
+A layer takes them as Keras's arguments (``Dense(64, kernel_regularizer="l2")``,
+``bias_regularizer=``, ``recurrent_regularizer=``, ``embeddings_regularizer=``,
+``alpha_regularizer=``), each a name or any ``Regularizer``, one's own
+included; a weight of one's own layer as ``add_weight(..., regularizer=)``.
+The model adds ``penalty(w)`` to the loss it reports and ``gradient(w)`` to
+the weight's gradient at every step, as Keras 3 does (the penalty is not
+divided by the batch size, and L2 has no one-half).  Every layer also takes
+an ``activity_regularizer``: a penalty on its outputs, divided by the batch
+size, as Keras 3 does (see ``nnlib.layers.base``).
 
 Weight decay in an optimizer (``AdamW``'s ``weight_decay``) is the decoupled
 cousin of ``L2``: it shrinks the weight by :math:`\\eta\\lambda w` after the
@@ -63,7 +67,7 @@ class L1L2(Regularizer):
 
 @register("regularizer", family="L1/L2 Regularization", aliases=("l1",),
           description="Penalizes the sum of absolute weights",
-          use_case="Drives unneeded weights to exactly zero (sparse models)")
+          use_case="Pushes unneeded weights to zero, or near it: sparser models")
 class L1(L1L2):
     """:math:`\\Omega(w) = \\lambda_1 \\sum |w|`; Keras's default :math:`\\lambda_1 = 0.01`."""
 

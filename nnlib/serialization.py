@@ -28,7 +28,7 @@ def init_arguments(cls):
 
     >>> from nnlib.layers import Dense
     >>> init_arguments(Dense)[:3], init_arguments(Dense)[-3:]
-    (('units', 'activation', 'use_bias'), ('name', 'dtype', 'trainable'))
+    (('units', 'activation', 'use_bias'), ('dtype', 'trainable', 'activity_regularizer'))
     """
     names = []
     for klass in cls.__mro__:

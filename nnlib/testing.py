@@ -125,7 +125,7 @@ def _problem(component, inputs, keywords, seed):
             set_random_seed(seed)
             outputs, cache, _ = component.run_forward(prepared, training=True, **tensors)
             d_outputs = upstream if isinstance(outputs, (tuple, list, dict)) else upstream[0]
-            d_in, grads = component.backward(d_outputs, cache)
+            d_in, grads = component.run_backward(d_outputs, cache)
             graded = graded_keywords(tensors)  # a mask has no gradient
             if graded:
                 d_keywords = {key: d_in.get(key) for key in graded}

@@ -338,7 +338,8 @@ def test_softmax_layer_takes_an_axis_or_several():
 def test_activation_layer_configs_are_their_arguments():
     config = layers.ReLU(max_value=6.0, name="relu6").get_config()
     assert config == {"name": "relu6", "dtype": "float32", "trainable": True,
-                      "negative_slope": 0.0, "max_value": 6.0, "threshold": 0.0}
+                      "activity_regularizer": None, "negative_slope": 0.0, "max_value": 6.0,
+                      "threshold": 0.0}
     assert layers.LeakyReLU().get_config()["negative_slope"] == 0.3
     assert layers.ELU().get_config()["alpha"] == 1.0
     assert layers.Softmax(axis=1).get_config()["axis"] == 1

@@ -9,13 +9,15 @@ import pytest
 
 import nnlib
 from nnlib.backend import floatx_scope
-from nnlib.layers import Dense, Effects, Embedding, Input, Layer
+from nnlib.layers import LSTM, Bidirectional, Dense, Effects, Embedding, Input, Layer
 from nnlib.layers.base import deferred_initialization
 from nnlib.losses import MeanSquaredError
 from nnlib.models import Model, Sequential
 from nnlib.optimizers import SGD
+from nnlib.regularizers import L1L2
 from nnlib.saving import weight_keys
 from nnlib.testing import check_gradients
+from nnlib.utils import set_random_seed
 
 
 @pytest.fixture
@@ -312,23 +314,61 @@ def test_an_added_loss_joins_the_reported_loss_and_its_gradient(rng):
     assert model.evaluate(x, y, verbose=0) == pytest.approx(expected)
     assert model.train_on_batch(x, y) == pytest.approx(expected)  # the loss before the step
 
+    assert_gradients_of_total_loss(model, x, y, ["d.kernel"])
+
+
+def assert_gradients_of_total_loss(model, x, y, paths):
+    """The training step's gradients of the weights at ``paths`` against central
+    differences of ``total_loss``."""
     y_pred, tape = model.execute([x], training=True)
     _, cache = model.compiled_loss.forward([y], y_pred)
     _, grads = model.execute_backward(model.compiled_loss.backward(1.0, cache), tape)
-    kernel = model.get_layer("d").kernel
-    numeric = np.zeros(kernel.shape)
-    for index in np.ndindex(kernel.shape):
-        value = kernel.value.copy()
-        value[index] += 1e-6
-        kernel.assign(value)
-        plus = total_loss(model, x, y)
-        value[index] -= 2e-6
-        kernel.assign(value)
-        minus = total_loss(model, x, y)
-        value[index] += 1e-6
-        kernel.assign(value)
-        numeric[index] = (plus - minus) / 2e-6
-    np.testing.assert_allclose(grads["d.kernel"], numeric, rtol=1e-5)
+    weights = model.named_weights()
+    for path in paths:
+        weight, numeric = weights[path], np.zeros(weights[path].shape)
+        for index in np.ndindex(weight.shape):
+            value = weight.value.copy()
+            value[index] += 1e-6
+            weight.assign(value)
+            plus = total_loss(model, x, y)
+            value[index] -= 2e-6
+            weight.assign(value)
+            minus = total_loss(model, x, y)
+            value[index] += 1e-6
+            weight.assign(value)
+            numeric[index] = (plus - minus) / 2e-6
+        np.testing.assert_allclose(grads[path], numeric, rtol=1e-5, atol=1e-10, err_msg=path)
+
+
+def test_an_activity_regularizer_penalises_outputs_per_sample(rng):
+    """Keras 3: the penalty of each output, divided by the batch size, joins the
+    loss; its gradient joins the output's; a wrapped layer's counts too."""
+    x, y = rng.normal(size=(6, 4, 3)), rng.normal(size=(6, 2))
+    penalty = L1L2(l1=0.01, l2=0.1)
+    with floatx_scope("float64"):
+        set_random_seed(0)
+        model = Sequential([
+            Input((4, 3)),
+            Bidirectional(LSTM(2, activity_regularizer=penalty), name="pair"),
+            Dense(2, activation="tanh", activity_regularizer=penalty, name="d")])
+        model.compile(SGD(0.1), "mse")
+    hidden = model.get_layer("pair")(x)
+    outputs = model.predict(x, verbose=0)
+    per_sample = [(penalty(hidden[:, :2]) + penalty(hidden[:, 2:])) / 6, penalty(outputs) / 6]
+    expected = float(np.mean((outputs - y) ** 2)) + sum(per_sample)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected)
+    assert model.get_layer("d").losses == []  # no eager call yet
+    model.get_layer("d")(hidden)
+    assert model.get_layer("d").losses == [pytest.approx(per_sample[1])]
+    forward_kernel = next(path for path in model.named_weights()
+                          if path.startswith("pair.forward") and path.endswith("cell.kernel"))
+    assert_gradients_of_total_loss(model, x, y, ["d.kernel", forward_kernel])
+
+
+def test_a_model_refuses_an_activity_regularizer():
+    x = Input((2,))
+    with pytest.raises(ValueError, match="activity_regularizer is for layers"):
+        Model(x, Dense(1)(x), activity_regularizer="l2")
 
 
 def test_a_weight_regularizer_adds_its_penalty_and_its_gradient(rng):

@@ -8,6 +8,7 @@ from nnlib.activations import ReLU
 from nnlib.backend import floatx_scope
 from nnlib.layers import Dense
 from nnlib.layers.base import Layer, Weight
+from nnlib.regularizers import L1, L2
 
 
 @pytest.fixture
@@ -192,7 +193,21 @@ def test_config():
     config = Dense(4, activation="tanh", use_bias=False, name="cfg").get_config()
     assert config == {"name": "cfg", "dtype": "float32", "trainable": True, "units": 4,
                       "activation": "tanh", "use_bias": False,
-                      "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}
+                      "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+                      "kernel_regularizer": None, "bias_regularizer": None,
+                      "activity_regularizer": None}
+
+
+def test_regularizers_by_name_or_instance_travel_in_the_config():
+    layer = Dense(4, kernel_regularizer="l2", activity_regularizer=L1(0.5))
+    again = Dense.from_config(layer.get_config())
+    assert isinstance(again.kernel_regularizer, L2) and again.kernel_regularizer.l2 == 0.01
+    assert isinstance(again.activity_regularizer, L1) and again.activity_regularizer.l1 == 0.5
+    assert again.bias_regularizer is None
+    again.build((None, 3))
+    assert again.kernel.regularizer is again.kernel_regularizer
+    with pytest.raises(ValueError, match="bias_regularizer: unknown regularizer 'l3'; expected"):
+        Dense(4, bias_regularizer="l3")
 
 
 def test_any_rank_acts_on_the_last_axis(rng):

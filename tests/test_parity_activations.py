@@ -157,7 +157,7 @@ def test_functions_have_keras_names_arguments_and_defaults(name):
 def test_layers_have_keras_arguments_and_defaults(name):
     ours = inspect.signature(getattr(layers, name)).parameters
     theirs = inspect.signature(getattr(keras.layers, name)).parameters
-    unsupported = {"alpha_regularizer", "alpha_constraint"}  # nnlib has no regularizers here
+    unsupported = {"alpha_constraint"}  # nnlib has no constraints
 
     def spelled(default):  # Keras spells PReLU's initializer "Zeros"; nnlib ignores case
         return default.lower() if isinstance(default, str) else default

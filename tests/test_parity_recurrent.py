@@ -68,8 +68,8 @@ def run_nnlib(layer, x, dys, states=None, mask=None):
     keywords = {} if states is None else {"initial_state": states}
     if mask is not None:
         keywords["mask"] = mask
-    outputs, cache = layer.forward(layer.prepare(x), **keywords)
-    d_in, grads = layer.backward(dys if isinstance(outputs, tuple) else dys[0], cache)
+    outputs, cache, _ = layer.run_forward(layer.prepare(x), **keywords)
+    d_in, grads = layer.run_backward(dys if isinstance(outputs, tuple) else dys[0], cache)
     dx, d_states = (d_in["inputs"], d_in["initial_state"]) if states is not None else (d_in, [])
     return as_list(outputs), dx, d_states, [grads[path] for path in layer.named_weights()]
 

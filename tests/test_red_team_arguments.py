@@ -26,6 +26,8 @@ from nnlib.layers import (ELU, GRU, LSTM, Activation, Add, Average, AveragePooli
                           GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D,
                           MaxPooling2D, Maximum, Multiply, PReLU, ReLU, Reshape, SimpleRNN,
                           Softmax, Subtract)
+from nnlib.layers import (AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                          SpatialDropout2D, SpatialDropout3D)
 from nnlib.layers.base import Weight
 from nnlib.metrics import Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy
 from nnlib.optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, Nadam, RMSprop
@@ -176,6 +178,31 @@ LAYER_ATTACKS = [
     attack(Bidirectional, {"layer": Dense(2)}, TypeError, "layer must be a recurrent layer"),
     attack(Bidirectional, {"merge_mode": "add"}, ValueError,
            r"Bidirectional 'bad': merge_mode must be one of", required={"layer": LSTM(2)}),
+    # The dropout family: rate = 1 divided by zero in Keras (1/(1 - rate)); noise shapes
+    # are checked at once, and against the input at each call.
+    attack(Dropout, {"rate": 1.0}, ValueError,
+           re.escape("Dropout 'bad': rate must be a finite number in [0, 1), got 1.0: a rate "
+                     "of 1 drops every value")),
+    attack(Dropout, {"rate": "0.5"}, TypeError, "rate must be a number, got '0.5'"),
+    attack(Dropout, {"noise_shape": (None, 0, 4)}, ValueError,
+           r"noise_shape must be a tuple of whole numbers >= 1 or None, got \(None, 0, 4\)",
+           required={"rate": 0.5}),
+    attack(SpatialDropout1D, {"rate": -0.1}, ValueError,
+           re.escape("SpatialDropout1D 'bad': rate must be a finite number in [0, 1), got -0.1")),
+    attack(SpatialDropout1D, {"data_format": "channels_first"}, TypeError,
+           "SpatialDropout1D takes no data_format", required={"rate": 0.5}),
+    attack(SpatialDropout2D, {"data_format": "channels_middle"}, ValueError,
+           r"SpatialDropout2D 'bad': data_format must be one of \('channels_last', "
+           r"'channels_first'\), got 'channels_middle'", required={"rate": 0.5}),
+    attack(SpatialDropout3D, {"rate": NAN}, ValueError, r"rate must be a finite number in \[0, "
+                                                        r"1\), got nan"),
+    attack(AlphaDropout, {"rate": 1.5}, ValueError,
+           re.escape("AlphaDropout 'bad': rate must be a finite number in [0, 1), got 1.5")),
+    attack(GaussianDropout, {"seed": -1}, ValueError,
+           "GaussianDropout 'bad': seed must be a whole number >= 0, got -1",
+           required={"rate": 0.5}),
+    attack(GaussianNoise, {"stddev": -0.1}, ValueError,
+           re.escape("GaussianNoise 'bad': stddev must be a finite number in [0, 1], got -0.1")),
 ]
 
 

@@ -241,3 +241,12 @@ def test_a_table_can_keep_some_families_in_the_sheets_order():
     assert [row[1] for row in table.rows] == ["SimpleRNN", "Bidirectional", "LSTM"]
     with pytest.raises(ValueError, match=r"no layer of the families \['Recurent'\]"):
         nnlib.table("layer", families=["Recurent"])
+
+
+def test_a_table_can_span_kinds_for_a_row_of_the_notes_that_does():
+    table = nnlib.table(("regularizer", "layer"), families=["L1/L2 Regularization", "Dropout"])
+    assert table.columns[0] == "Regularizer"
+    assert [row[:2] for row in table.rows] == [("Dropout", "Dropout"),
+                                               ("L1/L2 Regularization", "L1L2"),
+                                               ("L1/L2 Regularization", "L1"),
+                                               ("L1/L2 Regularization", "L2")]

@@ -10,6 +10,7 @@ import numpy as np
 from .. import activations
 from ..checks import component, describe, is_number, real_number, whole_numbers
 from ..registry import register
+from ..serialization import serialize
 from .base import Layer
 
 
@@ -60,12 +61,14 @@ class ActivationLayer(Activation):
 
     activation_class = None
 
-    def __init__(self, *, name=None, dtype=None, trainable=True):
-        """The layer's own arguments: there is no activation name to look up."""
-        Layer.__init__(self, name=name, dtype=dtype, trainable=trainable)
+    def __init__(self, **kwargs):
+        """The layer's own arguments (``name``, ``dtype``, ``trainable``,
+        ``activity_regularizer``): there is no activation name to look up."""
+        Layer.__init__(self, **kwargs)
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, "trainable": self.trainable,
+                "activity_regularizer": serialize(self.activity_regularizer),
                 **self.activation.get_config()}
 
     @classmethod

@@ -36,7 +36,10 @@ statistics), ``losses`` lists scalars added to the training loss (the layer's
 ``backward`` adds their gradients to what it returns).  The forward pass only
 hands them back; the training step applies the updates after the optimizer
 step, and an eager ``layer(x, training=True)`` applies them at once, as
-Keras does.  A weight's ``regularizer`` adds its penalty the same way.
+Keras does.  A weight's ``regularizer`` adds its penalty the same way, and
+so does a layer's ``activity_regularizer``, a penalty on its outputs
+(``run_forward`` adds it to the losses, ``run_backward`` its gradient to the
+outputs' gradients, around the layer's own ``forward`` and ``backward``).
 
 Weights form a tree.  A layer may hold other layers (``children()``); its
 ``named_weights()`` lists its own weights, then its children's under their
@@ -178,6 +181,18 @@ class Effects(NamedTuple):
 NO_EFFECTS = Effects({}, [])
 
 
+class ActivityCache(NamedTuple):
+    """A layer's cache with its outputs, which its activity penalty's gradient reads."""
+
+    cache: object
+    outputs: object
+
+
+def activity_batch(y):
+    """The batch size an activity penalty is divided by (1 for a scalar output)."""
+    return y.shape[0] if np.ndim(y) > 0 else 1
+
+
 def graded_keywords(keywords):
     """The tensors given by keyword that have a gradient: all but ``mask``."""
     return {key: value for key, value in keywords.items() if key != "mask"}
@@ -196,7 +211,7 @@ class Layer(Configurable):
     supports_masking = False
     several_inputs = False  # a merge layer takes a list of inputs
 
-    def __init__(self, *, name=None, dtype=None, trainable=True):
+    def __init__(self, *, name=None, dtype=None, trainable=True, activity_regularizer=None):
         if name is not None and (not isinstance(name, str) or not name):
             raise TypeError(f"{type(self).__name__}: name must be a non-empty string, "
                             f"got {name!r}")
@@ -206,6 +221,7 @@ class Layer(Configurable):
         except (TypeError, ValueError) as error:
             raise ValueError(f"{describe(self)}: {error}") from None
         self.trainable = flag(describe(self), "trainable", trainable)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self._weights = []
         self.inbound_nodes = []  # the graph nodes of this layer's symbolic calls
@@ -342,9 +358,30 @@ class Layer(Configurable):
 
     def run_forward(self, inputs, *, training=False, **keywords):
         """``forward``'s result as ``(outputs, cache, effects)`` (no effects if it
-        returned two values): what the executor and an eager call run."""
+        returned two values): what the executor and an eager call run.
+
+        With an ``activity_regularizer`` :math:`\\Omega`, each output :math:`y`
+        adds :math:`\\Omega(y) / n` to the losses, :math:`n` its batch size (Keras
+        3 divides so that the penalty does not grow with the batch), and the
+        cache keeps the outputs for ``run_backward``."""
         result = self.forward(inputs, training=training, **keywords)
-        return result if len(result) == 3 else (*result, NO_EFFECTS)
+        outputs, cache, effects = result if len(result) == 3 else (*result, NO_EFFECTS)
+        if self.activity_regularizer is None:
+            return outputs, cache, effects
+        penalties = [self.activity_regularizer(y) / activity_batch(y) for y in flatten(outputs)]
+        return outputs, ActivityCache(cache, outputs), \
+            Effects(effects.updates, [*effects.losses, *penalties])
+
+    def run_backward(self, d_outputs, cache, *, need_dx=True):
+        """``backward`` as the executor runs it: with an ``activity_regularizer``,
+        the penalty's gradient :math:`\\Omega'(y) / n` joins each output's
+        gradient first."""
+        if isinstance(cache, ActivityCache):
+            d_outputs = pack_as(d_outputs, [
+                d + self.activity_regularizer.gradient(y) / activity_batch(y)
+                for d, y in zip(flatten(d_outputs), flatten(cache.outputs))])
+            cache = cache.cache
+        return self.backward(d_outputs, cache, need_dx=need_dx)
 
     # -- masks ---------------------------------------------------------------------
     @property

@@ -4,7 +4,7 @@ import numpy as np
 from ..checks import describe, one_of
 from ..registry import register
 from ..serialization import serialize
-from .base import Layer
+from .base import Effects, Layer
 from .gru import GRU
 from .lstm import LSTM
 from .rnn import sample_initializers
@@ -176,19 +176,22 @@ class Bidirectional(Layer):
             states = list(initial_state)
             half = len(states) // 2
             keywords = [{"initial_state": states[:half]}, {"initial_state": states[half:]}]
-        results = []
+        results, updates, losses = [], {}, []
         for layer, extra in zip((self.forward_layer, self.backward_layer), keywords):
             if layer.uses_mask:
                 extra = {**extra, "mask": mask}
-            outputs, cache, _ = layer.run_forward(x, training=training, **extra)
+            outputs, cache, effects = layer.run_forward(x, training=training, **extra)
             results.append((*self.split(outputs), cache))
+            updates.update(effects.updates)
+            losses += effects.losses
         (y_f, states_f, cache_f), (y_b, states_b, cache_b) = results
         if self.return_sequences:
             y_b = np.ascontiguousarray(y_b[:, ::-1])  # back in the order of the steps
         merged = self.merge(y_f, y_b)
         outputs = [*merged, *states_f, *states_b]
         cache = (cache_f, cache_b, y_f, y_b, len(states_f), initial_state is not None)
-        return (tuple(outputs) if len(outputs) > 1 else outputs[0]), cache
+        return (tuple(outputs) if len(outputs) > 1 else outputs[0]), cache, \
+            Effects(updates, losses)  # the wrapped layers' (their activity penalties)
 
     def merge(self, y_f, y_b):
         """The merged output, as a list (two outputs for ``merge_mode=None``)."""
@@ -225,8 +228,8 @@ class Bidirectional(Layer):
         for layer, dy, d_s, layer_cache in (
                 (self.forward_layer, dy_f, d_states[:n_states], cache_f),
                 (self.backward_layer, dy_b, d_states[n_states:], cache_b)):
-            d_in, layer_grads = layer.backward([dy, *d_s] if self.return_state else dy,
-                                               layer_cache, need_dx=need_dx)
+            d_in, layer_grads = layer.run_backward([dy, *d_s] if self.return_state else dy,
+                                                   layer_cache, need_dx=need_dx)
             gradients.append(d_in)
             grads.update({f"{layer.name}.{key}": g for key, g in layer_grads.items()})
         if not need_dx:

@@ -1,7 +1,7 @@
 """Convolution layers: Conv1D and Conv2D, one code path for both."""
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations, initializers, regularizers
 from ..checks import component, describe, flag, whole_number
 from ..registry import register
 from . import conv_utils
@@ -57,7 +57,8 @@ class Conv(Layer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 **kwargs):
         super().__init__(**kwargs)
         owner = describe(self)
         self.filters = whole_number(owner, "filters", filters)
@@ -77,6 +78,10 @@ class Conv(Layer):
         component(owner, "bias_initializer", initializers.get, bias_initializer)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
+        self.kernel_regularizer = component(owner, "kernel_regularizer", regularizers.get,
+                                            kernel_regularizer)
+        self.bias_regularizer = component(owner, "bias_regularizer", regularizers.get,
+                                          bias_regularizer)
 
     def build(self, input_shape):
         conv_utils.check_rank(self, input_shape, self.rank)
@@ -84,9 +89,11 @@ class Conv(Layer):
             raise self.error(f"expected a known number of channels (last axis), "
                              f"got shape {input_shape}")
         self.kernel = self.add_weight(self.kernel_size + (input_shape[-1], self.filters),
-                                      self.kernel_initializer, name="kernel")
+                                      self.kernel_initializer, name="kernel",
+                                      regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias",
+                                        regularizer=self.bias_regularizer)
 
     def check_input_shape(self, shape):
         conv_utils.check_rank(self, shape, self.rank)

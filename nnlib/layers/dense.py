@@ -1,5 +1,5 @@
 """Dense: the fully connected layer."""
-from .. import activations, initializers
+from .. import activations, initializers, regularizers
 from ..checks import component, describe, flag, whole_number
 from ..registry import register
 from .base import Layer
@@ -33,6 +33,10 @@ class Dense(Layer):
         use_bias: whether to add ``b``.
         kernel_initializer, bias_initializer: Keras's defaults,
             ``"glorot_uniform"`` and ``"zeros"``.
+        kernel_regularizer, bias_regularizer: a penalty on :math:`W` or
+            :math:`b` added to the loss (``"l2"``, ``L1(0.01)``...; see
+            ``nnlib.regularizers``); ``activity_regularizer``, which every
+            layer takes, one on the outputs :math:`y`.
 
     Every argument is checked here, an unknown initializer name included,
     rather than when the layer is first called.
@@ -51,7 +55,8 @@ class Dense(Layer):
     supports_masking = True
 
     def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         owner = describe(self)
         self.units = whole_number(owner, "units", units)
@@ -62,13 +67,18 @@ class Dense(Layer):
         component(owner, "bias_initializer", initializers.get, bias_initializer)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
+        self.kernel_regularizer = component(owner, "kernel_regularizer", regularizers.get,
+                                            kernel_regularizer)
+        self.bias_regularizer = component(owner, "bias_regularizer", regularizers.get,
+                                          bias_regularizer)
 
     def build(self, input_shape):
         self.check_rank(input_shape)
         self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer,
-                                      name="kernel")
+                                      name="kernel", regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
+            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias",
+                                        regularizer=self.bias_regularizer)
 
     def check_rank(self, shape):
         """One input of rank >= 2, ``(batch, ..., n_in)``, with a known last axis."""

@@ -1,7 +1,7 @@
 """Embedding: integer ids to learned vectors, one row of a table per id."""
 import numpy as np
 
-from .. import initializers
+from .. import initializers, regularizers
 from ..checks import component, describe, flag, whole_number
 from ..registry import register
 from .base import Layer
@@ -49,18 +49,21 @@ class Embedding(Layer):
     supports_masking = True
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="random_uniform",
-                 mask_zero=False, **kwargs):
+                 embeddings_regularizer=None, mask_zero=False, **kwargs):
         super().__init__(**kwargs)
         owner = describe(self)
         self.input_dim = whole_number(owner, "input_dim", input_dim)
         self.output_dim = whole_number(owner, "output_dim", output_dim)
         component(owner, "embeddings_initializer", initializers.get, embeddings_initializer)
         self.embeddings_initializer = embeddings_initializer  # kept as given, for the config
+        self.embeddings_regularizer = component(owner, "embeddings_regularizer",
+                                                regularizers.get, embeddings_regularizer)
         self.mask_zero = flag(owner, "mask_zero", mask_zero)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),
-                                          self.embeddings_initializer, name="embeddings")
+                                          self.embeddings_initializer, name="embeddings",
+                                          regularizer=self.embeddings_regularizer)
 
     def prepare(self, x):
         """Check that ``x`` holds ids in ``[0, input_dim)``; return them as integers."""

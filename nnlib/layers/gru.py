@@ -65,13 +65,7 @@ class GRUCell(RecurrentCell):
 
     def build(self, input_shape):
         u = self.units
-        self.kernel = self.add_weight((input_shape[-1], 3 * u), self.kernel_initializer,
-                                      name="kernel")
-        self.recurrent_kernel = self.add_weight((u, 3 * u), self.recurrent_initializer,
-                                                name="recurrent_kernel")
-        if self.use_bias:
-            shape = (2, 3 * u) if self.reset_after else (3 * u,)
-            self.bias = self.add_weight(shape, self.bias_initializer, name="bias")
+        self.add_weights(input_shape[-1], 3, (2, 3 * u) if self.reset_after else (3 * u,))
 
     def start(self, x, steps, batch):
         u = self.units
@@ -196,11 +190,15 @@ class GRU(Recurrent):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, reset_after=True,
+                 **kwargs):
         super().__init__(**kwargs)
         self.cell = GRUCell(**self.cell_arguments(
             units, activation, use_bias, kernel_initializer, recurrent_initializer,
-            bias_initializer, recurrent_activation=recurrent_activation, reset_after=reset_after), name="gru_cell")
+            bias_initializer, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer, recurrent_activation=recurrent_activation,
+            reset_after=reset_after), name="gru_cell")
 
     @classmethod
     def gradient_check_sample(cls, rng):

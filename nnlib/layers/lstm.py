@@ -81,15 +81,9 @@ class LSTMCell(RecurrentCell):
         self.unit_forget_bias = unit_forget_bias
 
     def build(self, input_shape):
-        u = self.units
-        self.kernel = self.add_weight((input_shape[-1], 4 * u), self.kernel_initializer,
-                                      name="kernel")
-        self.recurrent_kernel = self.add_weight((u, 4 * u), self.recurrent_initializer,
-                                                name="recurrent_kernel")
-        if self.use_bias:
-            initializer = UnitForgetBias(self.bias_initializer, u) if self.unit_forget_bias \
-                else self.bias_initializer
-            self.bias = self.add_weight((4 * u,), initializer, name="bias")
+        initializer = UnitForgetBias(self.bias_initializer, self.units) \
+            if self.unit_forget_bias else self.bias_initializer
+        self.add_weights(input_shape[-1], 4, (4 * self.units,), initializer)
 
     def by_gate(self, a):
         """``(..., n, 4u)`` seen as ``(..., 4, n, u)``: the blocks of i, f, c, o (a view)."""
@@ -198,11 +192,13 @@ class LSTM(Recurrent):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, **kwargs):
+                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.cell = LSTMCell(**self.cell_arguments(
             units, activation, use_bias, kernel_initializer, recurrent_initializer,
-            bias_initializer, recurrent_activation=recurrent_activation,
+            bias_initializer, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer, recurrent_activation=recurrent_activation,
             unit_forget_bias=unit_forget_bias), name="lstm_cell")
 
     @classmethod

@@ -1,7 +1,7 @@
 """PReLU: a leaky ReLU whose negative slope is learned."""
 import numpy as np
 
-from .. import initializers
+from .. import initializers, regularizers
 from ..activations import away_from_zero
 from ..checks import component, describe, whole_numbers
 from ..initializers import RandomUniform
@@ -36,7 +36,8 @@ class PReLU(Layer):
         shared_axes: an axis or a list of axes (counting the batch as 0, so
             each ``>= 1``) that share one slope.
 
-    Keras's ``alpha_regularizer`` and ``alpha_constraint`` are not supported.
+    ``alpha_regularizer`` is a penalty on the slopes; Keras's ``alpha_constraint``
+    is not supported.
 
     >>> layer = PReLU(alpha_initializer="ones", shared_axes=[1])
     >>> layer(np.array([[[-2.0, 3.0], [1.0, -1.0]]])).tolist()
@@ -47,11 +48,14 @@ class PReLU(Layer):
 
     supports_masking = True  # element-wise: a mask on the input holds for the output
 
-    def __init__(self, alpha_initializer="zeros", shared_axes=None, **kwargs):
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, shared_axes=None,
+                 **kwargs):
         super().__init__(**kwargs)
         owner = describe(self)
         component(owner, "alpha_initializer", initializers.get, alpha_initializer)
         self.alpha_initializer = alpha_initializer  # kept as given, for the config
+        self.alpha_regularizer = component(owner, "alpha_regularizer", regularizers.get,
+                                           alpha_regularizer)
         self.shared_axes = [] if shared_axes is None else \
             list(whole_numbers(owner, "shared_axes", shared_axes, single=True))
 
@@ -65,7 +69,8 @@ class PReLU(Layer):
                              f"input of shape {input_shape}, got {self.shared_axes}")
         shape = [1 if axis in self.shared_axes else size
                  for axis, size in enumerate(input_shape[1:], start=1)]
-        self.alpha = self.add_weight(tuple(shape), self.alpha_initializer, name="alpha")
+        self.alpha = self.add_weight(tuple(shape), self.alpha_initializer, name="alpha",
+                                     regularizer=self.alpha_regularizer)
 
     def check_input_shape(self, shape):
         expected = (None,) + tuple(None if axis in self.shared_axes else size

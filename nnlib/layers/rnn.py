@@ -64,7 +64,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations, initializers, regularizers
 from ..activations import ElementwiseActivation, Sigmoid, Tanh
 from ..backend import as_float_array
 from ..checks import component, describe, flag, real_number, whole_number
@@ -159,7 +159,8 @@ class RecurrentCell(Layer):
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
@@ -167,6 +168,23 @@ class RecurrentCell(Layer):
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer
         self.bias_initializer = bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def add_weights(self, input_dim, blocks, bias_shape, bias_initializer=None):
+        """``kernel`` ``(d, blocks u)``, ``recurrent_kernel`` ``(u, blocks u)`` and
+        (with ``use_bias``) ``bias`` of ``bias_shape``, each with its initializer
+        (``bias_initializer`` if given, for LSTM's forget block) and regularizer."""
+        u = self.units
+        self.kernel = self.add_weight((input_dim, blocks * u), self.kernel_initializer,
+                                      name="kernel", regularizer=self.kernel_regularizer)
+        self.recurrent_kernel = self.add_weight((u, blocks * u), self.recurrent_initializer,
+                                                name="recurrent_kernel",
+                                                regularizer=self.recurrent_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight(bias_shape, bias_initializer or self.bias_initializer,
+                                        name="bias", regularizer=self.bias_regularizer)
 
     @property
     def state_size(self):
@@ -242,7 +260,8 @@ class Recurrent(Layer):
         self.zero_output_for_mask = flag(owner, "zero_output_for_mask", zero_output_for_mask)
 
     def cell_arguments(self, units, activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, **gates):
+                       recurrent_initializer, bias_initializer, kernel_regularizer,
+                       recurrent_regularizer, bias_regularizer, **gates):
         """Check and keep the arguments every cell takes (and its other ones,
         ``gates``: a recurrent activation, a flag); returns them for the cell."""
         owner = describe(self)
@@ -252,13 +271,19 @@ class Recurrent(Layer):
                             ("recurrent_initializer", recurrent_initializer),
                             ("bias_initializer", bias_initializer)):
             setattr(self, name, initializer_argument(owner, name, value))
+        for name, value in (("kernel_regularizer", kernel_regularizer),
+                            ("recurrent_regularizer", recurrent_regularizer),
+                            ("bias_regularizer", bias_regularizer)):
+            setattr(self, name, component(owner, name, regularizers.get, value))
         for name, value in gates.items():
             setattr(self, name, elementwise_activation(owner, name, value)
                     if name.endswith("activation") else flag(owner, name, value))
         return dict(units=whole_number(owner, "units", units), activation=self.activation,
                     use_bias=self.use_bias, kernel_initializer=kernel_initializer,
                     recurrent_initializer=recurrent_initializer,
-                    bias_initializer=bias_initializer,
+                    bias_initializer=bias_initializer, kernel_regularizer=self.kernel_regularizer,
+                    recurrent_regularizer=self.recurrent_regularizer,
+                    bias_regularizer=self.bias_regularizer,
                     **{name: getattr(self, name) for name in gates}, dtype=self.dtype)
 
     def children(self):

@@ -29,13 +29,7 @@ class SimpleRNNCell(RecurrentCell):
     """
 
     def build(self, input_shape):
-        u = self.units
-        self.kernel = self.add_weight((input_shape[-1], u), self.kernel_initializer,
-                                      name="kernel")
-        self.recurrent_kernel = self.add_weight((u, u), self.recurrent_initializer,
-                                                name="recurrent_kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((u,), self.bias_initializer, name="bias")
+        self.add_weights(input_shape[-1], 1, (self.units,))
 
     def start(self, x, steps, batch):
         xw = x @ self.kernel.value  # x_t W + b for every step at once
@@ -88,11 +82,13 @@ class SimpleRNN(Recurrent):
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.cell = SimpleRNNCell(**self.cell_arguments(
             units, activation, use_bias, kernel_initializer, recurrent_initializer,
-            bias_initializer), name="simple_rnn_cell")
+            bias_initializer, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer), name="simple_rnn_cell")
 
     @classmethod
     def gradient_check_sample(cls, rng):

@@ -151,6 +151,9 @@ class Model(Trainer, Layer):
         if name is None and type(self) is Model:
             name = unique_name("functional")
         super().__init__(name=name, **kwargs)
+        if self.activity_regularizer is not None:
+            raise ValueError(f"Model '{self.name}': activity_regularizer is for layers; give "
+                             f"it to the layer whose outputs it should penalise")
         self.connect(inputs, outputs)
         if trainable is not None:
             self.trainable = trainable
@@ -413,8 +416,8 @@ class Model(Trainer, Layer):
             d_outs = [np.zeros_like(y) if d is None else d for d, y in zip(d_outs, outputs)]
             layer = node.layer
             need = any(needs[id(t)] for t in node.tensors)
-            d_in, layer_grads = layer.backward(d_outs[0] if len(d_outs) == 1 else d_outs, cache,
-                                               need_dx=need)
+            d_in, layer_grads = layer.run_backward(d_outs[0] if len(d_outs) == 1 else d_outs,
+                                                   cache, need_dx=need)
             for key, grad in layer_grads.items():
                 path = f"{layer.name}.{key}"
                 if path in learning:
