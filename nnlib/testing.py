@@ -116,7 +116,8 @@ def _problem(component, inputs, keywords, seed):
         arrays = {**{n: a for n, a in zip(names, xs) if a.dtype.kind == "f"},
                   **{n: a for key, value in tensors.items()
                      for n, a in zip(keyword_names[key], flatten(value)) if a.dtype.kind == "f"},
-                  **{k: w.value for k, w in component.named_weights().items()}}
+                  **{k: w.value for k, w in
+                     component.named_weights(trainable_only=True).items()}}
 
         def run():
             return flatten(component.run_forward(prepared, training=True, **tensors)[0])

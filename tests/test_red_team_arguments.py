@@ -203,6 +203,44 @@ LAYER_ATTACKS = [
            required={"rate": 0.5}),
     attack(GaussianNoise, {"stddev": -0.1}, ValueError,
            re.escape("GaussianNoise 'bad': stddev must be a finite number in [0, 1], got -0.1")),
+    # Normalization: Keras takes any float (epsilon=0 divides by zero on a constant
+    # channel) and any axis; what nnlib does not implement is refused, never ignored.
+    attack(nnlib.layers.BatchNormalization, {"axis": 1.5}, ValueError,
+           "^BatchNormalization 'bad': axis must be a whole number, got 1.5$"),
+    attack(nnlib.layers.BatchNormalization, {"axis": 0}, ValueError,
+           "BatchNormalization 'bad': axis 0 is the batch axis"),
+    attack(nnlib.layers.BatchNormalization, {"momentum": 1.5}, ValueError,
+           re.escape("BatchNormalization 'bad': momentum must be a finite number in [0, 1], "
+                     "got 1.5")),
+    attack(nnlib.layers.BatchNormalization, {"momentum": "0.9"}, TypeError,
+           "momentum must be a number, got '0.9'"),
+    attack(nnlib.layers.BatchNormalization, {"epsilon": 0}, ValueError,
+           "BatchNormalization 'bad': epsilon must be a finite number > 0, got 0.0"),
+    attack(nnlib.layers.BatchNormalization, {"center": "yes"}, TypeError,
+           "center must be True or False, got 'yes'"),
+    attack(nnlib.layers.BatchNormalization, {"moving_variance_initializer": "onez"}, ValueError,
+           r"moving_variance_initializer: unknown initializer 'onez' \(did you mean 'Ones'\?\)"),
+    attack(nnlib.layers.BatchNormalization, {"renorm": True}, ValueError,
+           r"BatchNormalization 'bad': renorm=True is not supported by nnlib \(only "
+           r"renorm=False\)"),
+    attack(nnlib.layers.BatchNormalization, {"synchronized": True}, ValueError,
+           "synchronized=True is not supported by nnlib"),
+    attack(nnlib.layers.BatchNormalization, {"gamma_constraint": "non_neg"}, ValueError,
+           "gamma_constraint='non_neg' is not supported by nnlib"),
+    attack(nnlib.layers.LayerNormalization, {"axis": "last"}, TypeError,
+           "^LayerNormalization 'bad': axis must be a whole number or a tuple of them, got "
+           "'last'$"),
+    attack(nnlib.layers.LayerNormalization, {"axis": []}, ValueError,
+           "axis must name at least one axis"),
+    attack(nnlib.layers.LayerNormalization, {"axis": [1, -1]}, ValueError,
+           r"axis mixes axes counted from the front and from the back, \[1, -1\]"),
+    attack(nnlib.layers.LayerNormalization, {"axis": [0, 1]}, ValueError,
+           r"axis \[0, 1\] includes the batch axis"),
+    attack(nnlib.layers.LayerNormalization, {"epsilon": -1e-3}, ValueError,
+           "LayerNormalization 'bad': epsilon must be a finite number > 0, got -0.001"),
+    attack(nnlib.layers.LayerNormalization, {"rms_scaling": True}, ValueError,
+           r"rms_scaling=True is not supported by nnlib \(only rms_scaling=False\): Keras 3 "
+           r"deprecates it"),
 ]
 
 

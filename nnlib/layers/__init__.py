@@ -17,12 +17,13 @@ from .gru import GRU, GRUCell
 from .bidirectional import Bidirectional
 from .dropout import (AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
                       SpatialDropout2D, SpatialDropout3D)
+from .normalization import BatchNormalization, LayerNormalization
 
 __all__ = ["Activation", "Add", "AlphaDropout", "Average", "AveragePooling1D", "AveragePooling2D",
-           "Bidirectional", "Concatenate", "Conv1D", "Conv2D", "Dense", "Dropout", "ELU",
-           "Effects", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout", "GaussianNoise",
-           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D", "Input", "InputLayer", "LSTM", "LSTMCell", "Layer", "LeakyReLU",
-           "MaxPooling1D", "MaxPooling2D", "Maximum", "Multiply", "PReLU", "ReLU", "Reshape",
-           "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D",
-           "SpatialDropout3D", "Subtract", "Weight"]
+           "BatchNormalization", "Bidirectional", "Concatenate", "Conv1D", "Conv2D", "Dense",
+           "Dropout", "ELU", "Effects", "Embedding", "Flatten", "GRU", "GRUCell",
+           "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input", "InputLayer", "LSTM", "LSTMCell",
+           "Layer", "LayerNormalization", "LeakyReLU", "MaxPooling1D", "MaxPooling2D", "Maximum",
+           "Multiply", "PReLU", "ReLU", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax",
+           "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract", "Weight"]
