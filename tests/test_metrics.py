@@ -288,3 +288,332 @@ def test_accuracy_departs_from_keras_on_labels_that_do_not_fit():
     weights = np.array([1.0, 0.5, 0.0, 2.0])
     assert float(Accuracy()(y_true, y_pred, weights)) == pytest.approx(
         float(keras.metrics.Accuracy()(y_true, y_pred, weights)))
+
+
+# -- confusion matrix, confusion counts, precision and recall -----------------------------------
+
+from nnlib.metrics import (FalseNegatives, FalsePositives, Precision, Recall,  # noqa: E402
+                           TrueNegatives, TruePositives, confusion_matrix)
+
+
+def test_confusion_matrix_rows_are_true_columns_predicted():
+    matrix = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2])
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    assert matrix.dtype == np.int64
+    assert confusion_matrix([0, 1], [0, 0], num_classes=4).shape == (4, 4)
+    weighted = confusion_matrix([0, 1, 1], [[0], [1], [0]], sample_weight=[0.5, 2.0, 3.0])
+    assert weighted.tolist() == [[0.5, 0.0], [3.0, 2.0]]
+    assert confusion_matrix([1.0, 0.0], [1, 1]).tolist() == [[0, 1], [0, 1]]  # whole floats
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: confusion_matrix([0, 1], np.eye(2) * 0.7), "y_pred must be class indices, whole "
+     "numbers >= 0 of shape (samples,), got float64 of shape (2, 2); for class scores take "
+     "scores.argmax(axis=-1) first"),
+    (lambda: confusion_matrix([0, -1], [0, 1]), "y_true must be class indices"),
+    (lambda: confusion_matrix([0, 0.5], [0, 1]), "y_true must be class indices"),
+    (lambda: confusion_matrix([0, 1], [0, 1, 1]), "y_true of shape (2,) does not fit y_pred of "
+     "shape (3,)"),
+    (lambda: confusion_matrix([0, 3], [0, 1], num_classes=3), "labels must be below "
+     "num_classes=3, got the label 3"),
+    (lambda: confusion_matrix([0, 1], [0, 1], sample_weight=[1.0]), "sample_weight of shape "
+     "(1,) does not fit the labels of shape (2,)"),
+])
+def test_confusion_matrix_refuses_what_is_not_labels(call, message):
+    with pytest.raises(ValueError, match=re.escape("confusion_matrix: " + message)):
+        call()
+
+
+COUNTS = [TruePositives, FalsePositives, TrueNegatives, FalseNegatives]
+
+
+def test_the_four_counts_on_keras_examples():
+    # Keras's documented examples.
+    assert result(TruePositives(), [0, 1, 1, 1], [1, 0, 1, 1]) == 2.0
+    assert result(TruePositives(), [0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[0, 0, 1, 0]) == 1.0
+    assert result(FalsePositives(), [0, 1, 0, 0], [0, 0, 1, 1]) == 2.0
+    assert result(FalsePositives(), [0, 1, 0, 0], [0, 0, 1, 1], sample_weight=[0, 0, 1, 0]) == 1.0
+    assert result(TrueNegatives(), [0, 1, 0, 0], [1, 1, 0, 0]) == 2.0
+    assert result(TrueNegatives(), [0, 1, 0, 0], [1, 1, 0, 0], sample_weight=[0, 0, 1, 0]) == 1.0
+    assert result(FalseNegatives(), [0, 1, 1, 1], [0, 1, 0, 0]) == 2.0
+    assert result(FalseNegatives(), [0, 1, 1, 1], [0, 1, 0, 0], sample_weight=[0, 0, 1, 0]) == 1.0
+
+
+def test_the_counts_are_strictly_above_the_threshold_and_sum_to_the_weights():
+    y_true, y_pred = [1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1]
+    counts = [result(cls(), y_true, y_pred) for cls in COUNTS]
+    assert counts == [1.0, 0.0, 2.0, 1.0]  # 0.5 is not above 0.5
+    weights = [1.0, 2.0, 3.0, 4.0]
+    assert sum(result(cls(), y_true, y_pred, sample_weight=weights) for cls in COUNTS) == 10.0
+
+
+def test_a_list_of_thresholds_gives_one_count_each():
+    y_true, y_pred = [1, 0, 1, 0], [0.2, 0.6, 0.9, 0.4]
+    metric = TruePositives(thresholds=[0.0, 0.3, 0.7, 1.0])
+    np.testing.assert_array_equal(metric(y_true, y_pred), [2, 1, 1, 0])
+    np.testing.assert_array_equal(FalsePositives(thresholds=[0.0, 0.5])(y_true, y_pred), [2, 1])
+    assert TruePositives(thresholds=[0.3]).result().shape == ()  # one threshold: a number
+    assert TruePositives(thresholds=0.3).get_config()["thresholds"] == 0.3
+    assert TruePositives().get_config() == {"thresholds": None, "name": "true_positives",
+                                            "dtype": "float32"}
+
+
+def batches(*arrays, size=7):
+    n = len(arrays[0])
+    return [tuple(a[i:i + size] for a in arrays) for i in range(0, n, size)]
+
+
+@pytest.mark.parametrize("make", [
+    *(lambda cls=cls: cls(thresholds=[0.2, 0.5, 0.8]) for cls in COUNTS),
+    lambda: Precision(), lambda: Recall(thresholds=[0.1, 0.6]),
+    lambda: Precision(top_k=2), lambda: Recall(class_id=1), lambda: Precision(top_k=1, class_id=2),
+])
+def test_streaming_over_batches_equals_one_pass(make):
+    rng = np.random.default_rng(0)
+    y_true = (rng.random((40, 3)) < 0.4).astype(float)
+    y_pred, weights = rng.random((40, 3)), rng.random(40)
+    whole = make()(y_true, y_pred, sample_weight=weights)
+    metric = make()
+    for labels, scores, w in batches(y_true, y_pred, weights):
+        metric.update_state(labels, scores, sample_weight=w)
+    np.testing.assert_allclose(metric.result(), whole, rtol=1e-6)
+    metric.reset_state()
+    assert np.all(metric.result() == 0)
+
+
+def test_precision_and_recall_on_keras_examples():
+    assert result(Precision(), [0, 1, 1, 1], [1, 0, 1, 1]) == pytest.approx(2 / 3)
+    assert result(Precision(), [0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[0, 0, 1, 0]) == 1.0
+    assert result(Precision(top_k=2), [0, 0, 1, 1], [1, 1, 1, 1]) == 0.0  # the first two
+    assert result(Precision(top_k=4), [0, 0, 1, 1], [1, 1, 1, 1]) == 0.5
+    assert result(Recall(), [0, 1, 1, 1], [1, 0, 1, 1]) == pytest.approx(2 / 3)
+    assert result(Recall(), [0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[0, 0, 1, 0]) == 1.0
+
+
+def test_precision_and_recall_by_hand_with_weights():
+    # Predicted positive (> 0.5): samples 0, 2, 3; actual positive: 0, 1, 3.
+    y_true, y_pred, w = [1, 1, 0, 1, 0], [0.9, 0.2, 0.7, 0.6, 0.1], [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert result(Precision(), y_true, y_pred, sample_weight=w) == pytest.approx(5 / 8)
+    assert result(Recall(), y_true, y_pred, sample_weight=w) == pytest.approx(5 / 7)
+    np.testing.assert_allclose(Precision(thresholds=[0.0, 0.65, 0.95])(y_true, y_pred, w),
+                               [7 / 15, 1 / 4, 0.0])
+    np.testing.assert_allclose(Recall(thresholds=[0.0, 0.65, 0.95])(y_true, y_pred, w),
+                               [1.0, 1 / 7, 0.0])
+
+
+def test_undefined_precision_and_recall_are_zero():
+    # No predicted positives: TP + FP = 0; no actual positives: TP + FN = 0.
+    assert result(Precision(), [1, 0, 1], [0.1, 0.2, 0.3]) == 0.0
+    assert result(Recall(), [0, 0, 0], [0.9, 0.2, 0.3]) == 0.0
+    assert float(Precision().result()) == 0.0 and float(Recall().result()) == 0.0
+    assert result(Precision(), [1, 1], [0.9, 0.9], sample_weight=[0.0, 0.0]) == 0.0
+    np.testing.assert_array_equal(Precision(thresholds=[0.5, 1.0])([1, 0], [0.9, 0.2]), [1, 0])
+
+
+def test_top_k_and_class_id():
+    y_true = np.array([[0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 1]])
+    y_pred = np.array([[0.1, 0.8, 0.6, 0.3], [0.2, 0.9, 0.05, 0.4], [0.3, 0.2, 0.7, 0.9]])
+    # Top 1 of each row: columns 1, 1, 3 -> right, wrong, right.
+    assert result(Precision(top_k=1), y_true, y_pred) == pytest.approx(2 / 3)
+    assert result(Recall(top_k=1), y_true, y_pred) == pytest.approx(2 / 5)
+    # Top 2: {1, 2}, {1, 3}, {2, 3} -> 1 + 0 + 2 right of 6.
+    assert result(Precision(top_k=2), y_true, y_pred) == pytest.approx(3 / 6)
+    # Top 2 and above 0.65: 0.8, 0.9, 0.7, 0.9 -> right, wrong, right, right.
+    assert result(Precision(top_k=2, thresholds=0.65), y_true, y_pred) == pytest.approx(3 / 4)
+    # Column 3 alone, above 0.5: predicted in row 2 only, positives in rows 0 and 2.
+    assert result(Precision(class_id=3), y_true, y_pred) == 1.0
+    assert result(Recall(class_id=3), y_true, y_pred) == 0.5
+    # Column 1 in the top 1: rows 0 and 1 -> precision 1/2; row 0 is its only positive.
+    assert result(Precision(top_k=1, class_id=1), y_true, y_pred) == 0.5
+    assert result(Recall(top_k=1, class_id=1), y_true, y_pred) == 1.0
+    # Column 2 is never in the top 1.
+    assert result(Recall(top_k=1, class_id=2), y_true, y_pred) == 0.0
+    assert Precision(top_k=2, class_id=1).get_config() == {
+        "thresholds": None, "top_k": 2, "class_id": 1, "name": "precision", "dtype": "float32"}
+
+
+@pytest.mark.parametrize("metric, y_true, y_pred, message", [
+    (Precision(), [0, 1, 2], np.full((3, 3), 0.4), "Precision 'precision': y_true of shape (3,) "
+     "does not fit y_pred of shape (3, 3): expected labels of the predictions' shape"),
+    (Recall(), [0, 1], [0.2, 0.3, 0.4], "expected the same number of samples"),
+    (Precision(class_id=0), [0, 1], [0.2, 0.3], "class_id needs class scores, (samples, "
+     "classes)"),
+    (Recall(class_id=3), np.eye(3), np.eye(3), "class_id=3 is not a class of predictions of "
+     "shape (3, 3): expected class_id < 3"),
+    (TruePositives(), np.eye(2), [[0.1, 0.2, 0.3]] * 2, "does not fit"),
+])
+def test_confusion_metrics_refuse_labels_that_do_not_fit(metric, y_true, y_pred, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        metric.update_state(y_true, y_pred)
+    assert np.all(metric.result() == 0)
+
+
+def test_confusion_metrics_refuse_sample_weights_that_do_not_fit():
+    with pytest.raises(ValueError, match=re.escape(
+            "Recall 'recall': sample_weight of shape (2,) does not fit the predictions of shape "
+            "(3,): expected one weight per sample")):
+        Recall().update_state([1, 0, 1], [0.9, 0.2, 0.4], sample_weight=[1.0, 2.0])
+
+
+def test_names_and_directions_of_the_confusion_metrics():
+    for name, cls in [("precision", Precision), ("recall", Recall),
+                      ("true_positives", TruePositives), ("false_negatives", FalseNegatives)]:
+        assert isinstance(metrics.get(name), cls) and cls().name == name
+    assert [cls.direction for cls in COUNTS] == ["up", "down", "up", "down"]
+    assert Precision.direction == Recall.direction == "up"
+
+
+def test_precision_and_recall_by_name_in_compile_and_fit_on_breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.metrics import precision_score, recall_score
+
+    x, y = load_breast_cancer(return_X_y=True)
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    set_random_seed(0)
+    model = Sequential([Input((30,)), Dense(8, activation="relu"),
+                        Dense(1, activation="sigmoid")])
+    with pytest.raises(ValueError, match="did you mean 'precision'"):
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["precison"])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["accuracy", "precision", "recall", "true_positives", "auc"])
+    history = model.fit(x, y, epochs=10, batch_size=64, verbose=0)
+    assert list(history.history) == ["loss", "accuracy", "precision", "recall", "true_positives",
+                                     "auc"]
+    assert history.history["recall"][-1] > 0.8 and history.history["precision"][-1] > 0.8
+    assert history.history["auc"][-1] > max(0.9, history.history["auc"][0])
+    assert model.log_directions()["precision"] == model.log_directions()["auc"] == "up"
+    logs = model.evaluate(x, y, batch_size=50, verbose=0, return_dict=True)
+    predicted = (model.predict(x, verbose=0)[:, 0] > 0.5).astype(int)
+    assert logs["precision"] == pytest.approx(precision_score(y, predicted), rel=1e-6)
+    assert logs["recall"] == pytest.approx(recall_score(y, predicted), rel=1e-6)
+    assert logs["true_positives"] == float(((predicted == 1) & (y == 1)).sum())
+    scores = model.predict(x, verbose=0)
+    assert logs["auc"] == pytest.approx(float(AUC()(y, scores)), rel=1e-6)
+    assert logs["auc"] == pytest.approx(float(roc_auc(y, scores)), abs=1e-3)
+
+
+# -- AUC and the exact ROC AUC ------------------------------------------------------------------
+
+from nnlib.metrics import AUC, roc_auc  # noqa: E402
+
+
+def test_roc_auc_counts_pairs_and_ties_count_half():
+    # Positives 0.35, 0.8 against negatives 0.1, 0.4: three of four pairs ranked right.
+    assert float(roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])) == 0.75
+    assert float(roc_auc([0, 1], [0.5, 0.5])) == 0.5  # a tie: one half
+    assert float(roc_auc([1, 0, 1, 0], [0.3, 0.3, 0.9, 0.1])) == pytest.approx(7 / 8)
+    # Weights count the pairs: the pair (0.35, 0.4), ranked wrong, weighs 3 * 2.
+    assert float(roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], sample_weight=[1, 2, 3, 1])) == \
+        pytest.approx((3 * 1 + 1 * 1 + 1 * 2) / (4 * 3))
+    assert float(roc_auc([[0], [1]], [[-3.0], [7.0]])) == 1.0  # columns, scores of any sign
+    with pytest.raises(ValueError, match="roc_auc: y_true holds one class only"):
+        roc_auc([1, 1], [0.2, 0.4])
+    with pytest.raises(ValueError, match=re.escape(
+            "roc_auc: y_true of shape (2,) does not fit scores of shape (3,)")):
+        roc_auc([0, 1], [0.1, 0.2, 0.3])
+
+
+def test_auc_by_hand_with_three_thresholds():
+    # Thresholds -eps, 0.5, 1 + eps.  At 0.5: scores above are 0.9 only, so TPR = 1/2, FPR = 0.
+    y_true, y_pred = [0, 0, 1, 1], [0.0, 0.5, 0.3, 0.9]
+    # ROC points (1, 1), (0, 1/2), (0, 0): trapezoids 1 * (1 + 1/2) / 2 + 0.
+    assert float(AUC(num_thresholds=3)(y_true, y_pred)) == pytest.approx(0.75)
+    assert float(AUC(num_thresholds=3, summation_method="minoring")(y_true, y_pred)) == 0.5
+    assert float(AUC(num_thresholds=3, summation_method="majoring")(y_true, y_pred)) == 1.0
+    # PR points (recall, precision): (1, 1/2), (1/2, 1), (0, 0 undefined).
+    assert float(AUC(num_thresholds=3, curve="PR", summation_method="minoring")(
+        y_true, y_pred)) == pytest.approx(0.5 * 0.5)
+    assert float(AUC(num_thresholds=3, curve="pr", summation_method="majoring")(
+        y_true, y_pred)) == pytest.approx(0.5 * 1.0 + 0.5 * 1.0)
+    # Davis-Goadrich: from P = 4, TP = 2 to P = 1, TP = 1, slope 1/3, intercept 2/3;
+    # (1/3)(1 + (2/3) log 4) / 2, then a constant precision 1 over the first true positive.
+    expected = (1 + 2 / 3 * np.log(4)) / 3 / 2 + 1 / 2
+    assert float(AUC(num_thresholds=3, curve="PR")(y_true, y_pred)) == pytest.approx(expected)
+
+
+def test_auc_brackets_the_exact_area_ever_tighter_as_thresholds_are_added():
+    rng = np.random.default_rng(0)
+    y_true = (rng.random(500) < 0.3).astype(float)
+    y_pred = 1 / (1 + np.exp(-(rng.normal(size=500) + 1.5 * y_true)))
+    exact = float(roc_auc(y_true, y_pred))
+    gaps = []
+    for n in (3, 5, 17, 129, 1025):  # each grid holds the one before
+        low, mid, high = (float(AUC(num_thresholds=n, summation_method=m, dtype="float64")(
+            y_true, y_pred)) for m in ("minoring", "interpolation", "majoring"))
+        assert low <= exact <= high and low <= mid <= high
+        gaps.append(high - low)
+    assert all(a > b for a, b in zip(gaps, gaps[1:])), gaps
+    assert abs(float(AUC(dtype="float64")(y_true, y_pred)) - exact) < 1e-3
+
+
+@pytest.mark.parametrize("arguments", [
+    {}, {"curve": "PR"}, {"summation_method": "minoring"}, {"thresholds": [0.2, 0.4, 0.7]},
+    {"multi_label": True}, {"multi_label": True, "curve": "PR", "label_weights": [1, 0, 2]},
+    {"label_weights": [0.5, 1.0, 2.0]}, {"from_logits": True},
+])
+def test_auc_streaming_over_batches_equals_one_pass(arguments):
+    rng = np.random.default_rng(1)
+    y_true = (rng.random((40, 3)) < 0.4).astype(float)
+    y_pred, weights = np.clip(0.3 * y_true + 0.7 * rng.random((40, 3)), 0, 1), rng.random(40)
+    whole = float(AUC(**arguments)(y_true, y_pred, sample_weight=weights))
+    metric = AUC(**arguments)
+    for labels, scores, w in batches(y_true, y_pred, weights):
+        metric.update_state(labels, scores, sample_weight=w)
+    assert float(metric.result()) == pytest.approx(whole, rel=1e-6)
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
+
+
+def test_auc_sample_weights_multi_label_and_logits():
+    y_true, y_pred = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    # A weight of 0 drops the negative 0.4: every pair is then ranked right.
+    assert float(AUC()(y_true, y_pred, sample_weight=[1, 0, 1, 1])) == pytest.approx(1.0)
+    assert float(AUC()(y_true, y_pred, sample_weight=[1, 2, 3, 1])) == \
+        pytest.approx(float(roc_auc(y_true, y_pred, sample_weight=[1, 2, 3, 1])), abs=1e-6)
+    # multi_label: the mean of the columns' areas; without it, one pooled curve.
+    labels = np.array([[0, 1], [0, 0], [1, 1], [1, 0]])
+    scores = np.array([[0.1, 0.2], [0.4, 0.9], [0.35, 0.8], [0.8, 0.3]])
+    columns = [float(AUC()(labels[:, k], scores[:, k])) for k in range(2)]
+    assert float(AUC(multi_label=True)(labels, scores)) == pytest.approx(np.mean(columns))
+    assert float(AUC(multi_label=True, label_weights=[3, 1])(labels, scores)) == \
+        pytest.approx((3 * columns[0] + columns[1]) / 4)
+    assert float(AUC()(labels, scores)) == pytest.approx(
+        float(AUC()(labels.ravel(), scores.ravel())))
+    logits = np.log(y_pred / (1 - y_pred))
+    assert float(AUC(from_logits=True)(y_true, logits)) == pytest.approx(float(AUC()(y_true,
+                                                                                    y_pred)))
+
+
+def test_auc_config_and_thresholds():
+    metric = AUC(thresholds=[0.7, 0.2])
+    assert metric.thresholds == [0.2, 0.7] and metric.num_thresholds == 4
+    np.testing.assert_allclose(metric.threshold_values, [-1e-7, 0.2, 0.7, 1 + 1e-7])
+    assert AUC().get_config() == {
+        "num_thresholds": 200, "curve": "ROC", "summation_method": "interpolation",
+        "name": "auc", "dtype": "float32", "thresholds": None, "multi_label": False,
+        "num_labels": None, "label_weights": None, "from_logits": False}
+    assert AUC(curve="pr").curve == "PR"
+    assert len(AUC(num_thresholds=5).threshold_values) == 5
+    assert float(AUC(multi_label=True).result()) == 0.0  # before any batch
+    assert AUC(multi_label=True, num_labels=3).counts["tp"].shape == (200, 3)
+
+
+@pytest.mark.parametrize("metric, y_true, y_pred, message", [
+    (AUC(multi_label=True), [0, 1, 1], [0.2, 0.6, 0.9], "multi_label expects 2-D predictions"),
+    (AUC(multi_label=True, num_labels=2), np.eye(3), np.eye(3), "with 2 labels"),
+    (AUC(label_weights=[1.0, 2.0]), np.eye(3), np.eye(3), "expected 2 columns, one per label "
+     "weight"),
+    (AUC(), [0, 1, 2], np.eye(3), "expected labels of the predictions' shape"),
+])
+def test_auc_refuses_what_does_not_fit(metric, y_true, y_pred, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        metric.update_state(y_true, y_pred)
+
+
+def test_compile_refuses_a_metric_whose_result_is_several_numbers():
+    model = Sequential([Input((3,)), Dense(1, activation="sigmoid")])
+    with pytest.raises(ValueError, match=r"Precision '.*' gives \(2,\) values .* one metric per "
+                                         r"threshold"):
+        model.compile("sgd", "binary_crossentropy",
+                      metrics=[metrics.Precision(thresholds=[0.3, 0.6])])
+    model.compile("sgd", "binary_crossentropy", metrics=[metrics.Precision(thresholds=0.3)])

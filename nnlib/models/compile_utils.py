@@ -172,7 +172,15 @@ def check_metric(identifier):
         raise ValueError(f"compile: unknown metric {identifier!r}{closest(identifier, known)}; "
                          f"metrics are {registry.names('metric')}, and any loss "
                          f"({registry.names('loss')}) also serves as a metric")
-    elif not (isinstance(identifier, metrics_module.Metric) or callable(identifier)):
+    elif isinstance(identifier, metrics_module.Metric):
+        values = np.shape(identifier.result())
+        if values != ():
+            raise ValueError(f"compile: {type(identifier).__name__} '{identifier.name}' "
+                             f"gives {values} values (one per threshold or class), but the "
+                             f"logs hold one number per metric; compile one metric per "
+                             f"threshold (thresholds=0.3, thresholds=0.6...) or call it "
+                             f"yourself on model.predict's outputs")
+    elif not callable(identifier):
         raise TypeError(f"compile: a metric is a name, a Metric or a function "
                         f"f(y_true, y_pred), got {identifier!r}")
 
