@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from nnlib import losses as nnlib_losses
 from nnlib import metrics, registry
 from nnlib.layers import Dense
 from nnlib.losses import Loss, MeanSquaredError, SparseCategoricalCrossentropy
@@ -617,3 +618,204 @@ def test_compile_refuses_a_metric_whose_result_is_several_numbers():
         model.compile("sgd", "binary_crossentropy",
                       metrics=[metrics.Precision(thresholds=[0.3, 0.6])])
     model.compile("sgd", "binary_crossentropy", metrics=[metrics.Precision(thresholds=0.3)])
+
+
+# -- top-k accuracies ---------------------------------------------------------------------------
+
+def test_top_k_accuracies_count_the_label_among_the_k_highest_scores():
+    # Keras's documented examples.
+    y_pred = [[0.1, 0.9, 0.8], [0.05, 0.95, 0]]
+    one_hot, sparse = [[0, 0, 1], [0, 1, 0]], [2, 1]
+    assert result(metrics.TopKCategoricalAccuracy(k=1), one_hot, y_pred) == pytest.approx(0.5)
+    assert result(metrics.TopKCategoricalAccuracy(k=1), one_hot, y_pred,
+                  sample_weight=[0.7, 0.3]) == pytest.approx(0.3)
+    assert result(metrics.SparseTopKCategoricalAccuracy(k=1), sparse, y_pred,
+                  sample_weight=[0.7, 0.3]) == pytest.approx(0.3)
+    assert result(metrics.SparseTopKCategoricalAccuracy(k=1), [[2], [1]], y_pred) == 0.5
+    assert result(metrics.TopKCategoricalAccuracy(k=2), one_hot, y_pred) == 1.0
+    # k at or above the number of classes counts every sample.
+    assert result(metrics.SparseTopKCategoricalAccuracy(), sparse, y_pred) == 1.0
+
+
+def test_top_k_ties_count_in_the_label_s_favour_as_in_keras():
+    # Three classes tied at the top: with k=1 each label among them counts.
+    y_pred = np.array([[0.3, 0.3, 0.3, 0.1]] * 4)
+    labels = np.array([0, 1, 2, 3])
+    assert result(metrics.SparseTopKCategoricalAccuracy(k=1), labels, y_pred) == 0.75
+    assert result(metrics.TopKCategoricalAccuracy(k=1), np.eye(4)[labels], y_pred) == 0.75
+    np.testing.assert_array_equal(metrics.in_top_k(labels, y_pred, 1), [1, 1, 1, 0])
+
+
+def test_top_k_accuracies_stream_over_batches_as_one_pass():
+    rng = np.random.default_rng(0)
+    labels, scores, weights = rng.integers(0, 6, 50), rng.random((50, 6)), rng.random(50)
+    for metric, y_true in [(metrics.SparseTopKCategoricalAccuracy(k=2), labels),
+                           (metrics.TopKCategoricalAccuracy(k=2), np.eye(6)[labels])]:
+        for i in range(0, 50, 16):
+            metric.update_state(y_true[i:i + 16], scores[i:i + 16], weights[i:i + 16])
+        hits = (scores >= np.sort(scores, axis=1)[:, [-2]])[np.arange(50), labels]
+        assert float(metric.result()) == pytest.approx(np.average(hits, weights=weights))
+        assert 0.0 < float(metric.result()) < 1.0
+
+
+def test_top_k_accuracies_refuse_labels_that_do_not_fit():
+    scores = np.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"TopKCategoricalAccuracy 'top_k_categorical_accuracy'"
+                                         r".*use SparseTopKCategoricalAccuracy"):
+        metrics.TopKCategoricalAccuracy()([0, 1, 2], scores)
+    with pytest.raises(ValueError, match="for one-hot labels use TopKCategoricalAccuracy"):
+        metrics.SparseTopKCategoricalAccuracy()(np.eye(4)[:3], scores)
+    with pytest.raises(ValueError, match=r"class indices, whole numbers in \[0, 3\], got "
+                                         r"values from 0 to 4"):
+        metrics.SparseTopKCategoricalAccuracy()([0, 1, 4], scores)
+    with pytest.raises(ValueError, match="expected class scores"):
+        metrics.SparseTopKCategoricalAccuracy()([0, 1, 2], np.zeros(3))
+
+
+def test_top_k_accuracies_by_name_in_compile():
+    set_random_seed(0)
+    x = np.random.default_rng(1).random((40, 3))
+    y = np.random.default_rng(2).integers(0, 8, 40)
+    model = Sequential([Input((3,)), Dense(8, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_top_k_categorical_accuracy",
+                           metrics.SparseTopKCategoricalAccuracy(k=2, name="top_2")])
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    scores = model.predict(x, verbose=0)
+    for name, k in [("sparse_top_k_categorical_accuracy", 5), ("top_2", 2)]:
+        hits = (scores >= np.sort(scores, axis=1)[:, [-k]])[np.arange(40), y]
+        assert logs[name] == pytest.approx(hits.mean(), abs=1e-6)
+    assert logs["top_2"] < logs["sparse_top_k_categorical_accuracy"]
+
+
+# -- regression metrics -------------------------------------------------------------------------
+
+REGRESSION = [metrics.MeanSquaredError, metrics.RootMeanSquaredError, metrics.MeanAbsoluteError,
+              metrics.MeanAbsolutePercentageError, metrics.R2Score]
+
+
+def regression_data(seed, shape=(50, 3)):
+    rng = np.random.default_rng(seed)
+    y_true = rng.normal(2.0, 1.0, shape)
+    return y_true, y_true + rng.normal(0.0, 0.5, shape), rng.random(shape[0]) * 2
+
+
+def test_regression_metrics_on_hand_cases():
+    y_true, y_pred = np.array([[0.0, 1.0], [2.0, 4.0]]), np.array([[1.0, 1.0], [2.0, 1.0]])
+    assert result(metrics.MeanSquaredError(), y_true, y_pred) == pytest.approx(2.5)
+    assert result(metrics.RootMeanSquaredError(), y_true, y_pred) == pytest.approx(2.5 ** 0.5)
+    assert result(metrics.MeanAbsoluteError(), y_true, y_pred) == pytest.approx(1.0)
+    # Per sample: (1 / 1e-7 + 0) / 2 and (0 + 3 / 4) / 2, in percent; Keras's epsilon,
+    # kept beside the losses' (an import would be a cycle).
+    assert metrics.regression.EPSILON == nnlib_losses.EPSILON == 1e-7
+    assert result(metrics.MeanAbsolutePercentageError(), y_true, y_pred) == \
+        pytest.approx(100 * (0.5e7 + 0.375) / 2, rel=1e-6)
+    # Weighted: the second sample alone.
+    assert result(metrics.MeanSquaredError(), y_true, y_pred, sample_weight=[0.0, 1.0]) == 4.5
+    # R2 of [1, 2, 3] predicted [1, 2, 2]: 1 - 1 / 2.
+    assert result(metrics.R2Score(), [1.0, 2.0, 3.0], [1.0, 2.0, 2.0]) == pytest.approx(0.5)
+    assert result(metrics.R2Score(), [[1.0], [2.0], [3.0]], [[2.0], [2.0], [2.0]]) == 0.0
+
+
+def test_regression_metrics_take_flat_targets_against_a_column():
+    y_true, y_pred = np.array([1.0, 2.0, 4.0]), np.array([[1.5], [2.0], [3.0]])
+    assert result(metrics.MeanAbsoluteError(), y_true, y_pred) == pytest.approx(0.5)
+    assert result(metrics.MeanSquaredError(), y_true[:, None], y_pred[:, 0]) == \
+        pytest.approx(1.25 / 3)
+    with pytest.raises(ValueError, match=r"MeanSquaredError 'mean_squared_error': y_true of "
+                                         r"shape \(3,\) does not fit y_pred of shape \(3, 2\)"):
+        metrics.MeanSquaredError()(y_true, np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("cls", REGRESSION)
+def test_regression_metrics_stream_over_weighted_batches_as_one_pass(cls):
+    y_true, y_pred, weights = regression_data(1)
+    whole = float(cls(dtype="float64")(y_true, y_pred, sample_weight=weights))
+    streamed = cls(dtype="float64")
+    for i in range(0, 50, 16):
+        streamed.update_state(y_true[i:i + 16], y_pred[i:i + 16], sample_weight=weights[i:i + 16])
+    assert float(streamed.result()) == pytest.approx(whole, rel=1e-12)
+    # Weights matter: the unweighted result differs.
+    assert float(cls(dtype="float64")(y_true, y_pred)) != pytest.approx(whole, rel=1e-6)
+    streamed.reset_state()
+    assert float(streamed.result()) == 0.0
+
+
+def test_streamed_rmse_and_r2_are_not_means_of_the_batches():
+    y_true = np.array([[0.0], [0.0], [1.0], [3.0]])
+    y_pred = np.array([[1.0], [1.0], [1.0], [1.0]])
+    rmse, r2 = metrics.RootMeanSquaredError(dtype="float64"), metrics.R2Score(dtype="float64")
+    for batch in (slice(0, 2), slice(2, 4)):
+        rmse.update_state(y_true[batch], y_pred[batch])
+        r2.update_state(y_true[batch], y_pred[batch])
+    assert float(rmse.result()) == pytest.approx(np.sqrt(6 / 4))  # not (1 + sqrt(2)) / 2
+    # Mean 1, total sum of squares 1 + 1 + 0 + 4 = 6, residuals 6: 0 (the first batch, whose
+    # targets are constant, alone would score 0 and the second -1).
+    assert float(r2.result()) == pytest.approx(0.0)
+
+
+def test_r2_with_constant_targets():
+    # Predictions that miss constant targets score 0, as Keras and scikit-learn say;
+    # perfect ones score 1 (scikit-learn's choice; Keras gives NaN, 0 / 0).
+    assert result(metrics.R2Score(), [[1.0], [1.0], [1.0]], [[1.0], [2.0], [0.0]]) == 0.0
+    assert result(metrics.R2Score(), [[1.0], [1.0]], [[1.0], [1.0]]) == 1.0
+    per_output = metrics.R2Score(class_aggregation=None)(
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 3.0]], [[1.0, 0.0, 1.0], [1.0, 1.0, 2.0]])
+    np.testing.assert_allclose(per_output, [1.0, 0.0, 0.5])
+    # A constant output weighs nothing in the variance-weighted average.
+    assert float(metrics.R2Score(class_aggregation="variance_weighted_average")(
+        [[1.0, 1.0], [1.0, 3.0]], [[5.0, 1.0], [1.0, 2.0]])) == pytest.approx(0.5)
+
+
+def test_r2_aggregations_and_the_adjusted_score():
+    y_true = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 40.0], [4.0, 30.0]])
+    y_pred = np.array([[1.5, 10.0], [2.0, 25.0], [2.5, 30.0], [4.0, 30.0]])
+    # Output 0: 1 - 0.5 / 5 = 0.9; output 1: 1 - 125 / 500 = 0.75.
+    np.testing.assert_allclose(metrics.R2Score(class_aggregation=None)(y_true, y_pred),
+                               [0.9, 0.75], rtol=1e-6)
+    assert float(metrics.R2Score()(y_true, y_pred)) == pytest.approx(0.825)
+    assert float(metrics.R2Score(class_aggregation="variance_weighted_average")(
+        y_true, y_pred)) == pytest.approx((5 * 0.9 + 500 * 0.75) / 505)
+    y = y_true[:, :1]
+    adjusted = float(metrics.R2Score(num_regressors=1)(y, y_pred[:, :1]))
+    assert adjusted == pytest.approx(1 - (1 - 0.9) * 3 / 2)
+    with pytest.warns(UserWarning, match="num_regressors=3 needs more than 4 samples"):
+        assert float(metrics.R2Score(num_regressors=3)(y, y_pred[:, :1])) == pytest.approx(0.9)
+
+
+def test_r2_refuses_what_it_cannot_score():
+    with pytest.raises(ValueError, match=r"R2Score 'r2_score': expected y_true and y_pred of "
+                                         r"shape \(samples, outputs\), got \(2, 2, 2\)"):
+        metrics.R2Score()(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
+    metric = metrics.R2Score()
+    metric.update_state(np.zeros((2, 2)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="expected 2 outputs, as in the batches before, got 3"):
+        metric.update_state(np.zeros((2, 3)), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"sample_weight of shape \(3,\) does not fit"):
+        metrics.R2Score()(np.zeros((2, 1)), np.zeros((2, 1)), sample_weight=[1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="gives"):  # one value per output does not fit a log
+        Sequential([Input((3,)), Dense(2)]).compile(
+            "sgd", "mse", metrics=[metrics.R2Score(class_aggregation=None)])
+
+
+def test_regression_metrics_by_name_in_compile_use_the_registered_metrics():
+    set_random_seed(0)
+    rng = np.random.default_rng(3)
+    x, y = rng.random((40, 3)), rng.random((40, 2))
+    names = ["mse", "mean_squared_error", "mae", "mape", "root_mean_squared_error", "r2_score"]
+    model = Sequential([Input((3,)), Dense(2)])
+    model.compile(optimizer="sgd", loss="mse", metrics=names)
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    compiled = dict(model.compiled_metrics.named_metrics())
+    assert type(compiled["mse"]) is metrics.MeanSquaredError
+    assert type(compiled["r2_score"]) is metrics.R2Score
+    # The same numbers as the loss wrapped in a metric, which "mse" meant before.
+    from nnlib.models.compile_utils import loss_metric
+    y_pred = model.predict(x, verbose=0)
+    for name, loss in [("mse", "mse"), ("mae", "mae")]:
+        wrapped = loss_metric(nnlib_losses.get(loss))
+        assert logs[name] == pytest.approx(float(wrapped(y, y_pred)), rel=1e-5)
+    assert logs["mse"] == pytest.approx(logs["loss"], rel=1e-5)
+    assert logs["root_mean_squared_error"] == pytest.approx(np.sqrt(logs["mse"]), rel=1e-5)
+    assert model.log_directions()["r2_score"] == "up"
+    assert model.log_directions()["mape"] == "down"

@@ -191,3 +191,131 @@ def test_auc_matches_keras_over_weighted_batches(arguments):
         ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
         theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
     close(ours.result(), keras.ops.convert_to_numpy(theirs.result()))
+
+
+# -- top-k accuracies ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_top_k_accuracies_match_scikit_learn_without_ties(k, weighted):
+    rng = np.random.default_rng(k)
+    labels, scores = rng.integers(0, 6, 200), rng.random((200, 6))  # no ties
+    weights = rng.random(200) if weighted else None
+    expected = sk.top_k_accuracy_score(labels, scores, k=k, labels=range(6),
+                                       sample_weight=weights)
+    for cls, y_true in [(metrics.SparseTopKCategoricalAccuracy, labels),
+                        (metrics.TopKCategoricalAccuracy, np.eye(6)[labels])]:
+        ours = cls(k=k, dtype="float64")(y_true, scores, sample_weight=weights)
+        assert float(ours) == pytest.approx(expected, rel=1e-12)
+
+
+def test_top_k_ties_differ_from_scikit_learn_as_documented():
+    # Keras (and nnlib) count a label tied with the k-th score; scikit-learn ranks ties
+    # by class index, the higher first, so label 0 tied with class 1 misses at k=1.
+    labels, scores = np.array([0, 1]), np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]])
+    assert sk.top_k_accuracy_score(labels, scores, k=1, labels=range(3)) == 0.5
+    assert float(metrics.SparseTopKCategoricalAccuracy(k=1)(labels, scores)) == 1.0
+    theirs = keras.metrics.SparseTopKCategoricalAccuracy(k=1)(labels, scores)
+    assert float(keras.ops.convert_to_numpy(theirs)) == 1.0
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_top_k_accuracies_match_keras_over_weighted_batches_with_ties(k):
+    rng = np.random.default_rng(10 + k)
+    labels = rng.integers(0, 6, 45)
+    scores = np.round(rng.random((45, 6)), 1)  # many ties
+    weights = rng.random(45)
+    for name, y_true in [("SparseTopKCategoricalAccuracy", labels),
+                         ("TopKCategoricalAccuracy", np.eye(6)[labels])]:
+        ours, theirs = getattr(metrics, name)(k=k), getattr(keras.metrics, name)(k=k)
+        for i in range(0, 45, 16):
+            batch = slice(i, i + 16)
+            ours.update_state(y_true[batch], scores[batch], sample_weight=weights[batch])
+            theirs.update_state(y_true[batch], scores[batch], sample_weight=weights[batch])
+        close(ours.result(), keras.ops.convert_to_numpy(theirs.result()))
+
+
+# -- regression metrics -------------------------------------------------------------------------
+
+def regression(seed, outputs=3):
+    rng = np.random.default_rng(seed)
+    y_true = rng.normal(1.0, 2.0, (80, outputs)) * np.arange(1, outputs + 1)  # unequal variances
+    y_pred = y_true + rng.normal(0.0, 1.0, (80, outputs))
+    return y_true, y_pred, rng.random(80) * 2
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mean_errors_match_scikit_learn(outputs, weighted):
+    y_true, y_pred, weights = regression(20 + outputs, outputs)
+    w = weights if weighted else None
+    for cls, score, scale in [(metrics.MeanSquaredError, sk.mean_squared_error, 1.0),
+                              (metrics.MeanAbsoluteError, sk.mean_absolute_error, 1.0),
+                              (metrics.MeanAbsolutePercentageError,
+                               sk.mean_absolute_percentage_error, 100.0)]:
+        ours = float(cls(dtype="float64")(y_true, y_pred, sample_weight=w))
+        assert ours == pytest.approx(scale * score(y_true, y_pred, sample_weight=w), rel=1e-12)
+    # Keras's RMSE is the root of the mean over every output: scikit-learn's with one output.
+    rmse = float(metrics.RootMeanSquaredError(dtype="float64")(y_true, y_pred, sample_weight=w))
+    assert rmse == pytest.approx(np.sqrt(sk.mean_squared_error(y_true, y_pred, sample_weight=w)),
+                                 rel=1e-12)
+    if outputs == 1:
+        assert rmse == pytest.approx(sk.root_mean_squared_error(y_true, y_pred, sample_weight=w),
+                                     rel=1e-12)
+
+
+@pytest.mark.parametrize("aggregation, multioutput", [
+    ("uniform_average", "uniform_average"), ("variance_weighted_average", "variance_weighted"),
+    (None, "raw_values")])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_r2_matches_scikit_learn_over_batches(aggregation, multioutput, weighted):
+    y_true, y_pred, weights = regression(30)
+    w = weights if weighted else None
+    metric = metrics.R2Score(class_aggregation=aggregation, dtype="float64")
+    for i in range(0, 80, 25):
+        metric.update_state(y_true[i:i + 25], y_pred[i:i + 25],
+                            sample_weight=None if w is None else w[i:i + 25])
+    np.testing.assert_allclose(metric.result(), sk.r2_score(y_true, y_pred, sample_weight=w,
+                                                            multioutput=multioutput),
+                               rtol=1e-10)
+
+
+def test_r2_with_constant_targets_against_scikit_learn():
+    y_true = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
+    y_pred = np.array([[1.0, 2.5], [1.0, 2.0], [1.0, 1.0]])  # output 0 perfect, 1 not
+    np.testing.assert_allclose(metrics.R2Score(class_aggregation=None)(y_true, y_pred),
+                               sk.r2_score(y_true, y_pred, multioutput="raw_values"))
+
+
+REGRESSION_CASES = [
+    ("MeanSquaredError", {}), ("RootMeanSquaredError", {}), ("MeanAbsoluteError", {}),
+    ("MeanAbsolutePercentageError", {}), ("R2Score", {}),
+    ("R2Score", {"class_aggregation": "variance_weighted_average"}),
+    ("R2Score", {"class_aggregation": None}),
+]
+
+
+@pytest.mark.parametrize("name, arguments", REGRESSION_CASES)
+def test_regression_metrics_match_keras_over_weighted_batches(name, arguments):
+    y_true, y_pred, weights = regression(40)
+    ours, theirs = getattr(metrics, name)(**arguments), getattr(keras.metrics, name)(**arguments)
+    for i in range(0, 80, 25):
+        batch = slice(i, i + 25)
+        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    expected = keras.ops.convert_to_numpy(theirs.result())
+    assert np.shape(ours.result()) == np.shape(expected)
+    close(ours.result(), expected)
+
+
+def test_adjusted_r2_and_constant_targets_match_keras_with_one_output():
+    y_true, y_pred, weights = regression(41, outputs=1)
+    ours, theirs = metrics.R2Score(num_regressors=4), keras.metrics.R2Score(num_regressors=4)
+    close(ours(y_true, y_pred, weights), keras.ops.convert_to_numpy(theirs(y_true, y_pred,
+                                                                           weights)))
+    constant, missed = np.ones((3, 1)), np.array([[1.0], [2.0], [0.0]])
+    assert float(metrics.R2Score()(constant, missed)) == 0.0 == \
+        float(keras.ops.convert_to_numpy(keras.metrics.R2Score()(constant, missed)))
+    # Perfect predictions of constant targets: Keras divides 0 by 0; nnlib gives 1.
+    assert np.isnan(keras.ops.convert_to_numpy(keras.metrics.R2Score()(constant, constant)))
+    assert float(metrics.R2Score()(constant, constant)) == 1.0

@@ -29,18 +29,22 @@ up with the samples, the first axis, as Keras lines them up.
 
 The metrics by family, one module each: ``base`` (the protocol, ``Mean``,
 ``MeanMetricWrapper``), ``accuracy``, ``confusion`` (the confusion matrix and
-counts, ``Precision``, ``Recall``) and ``auc`` (``AUC``, ``roc_auc``).
+counts, ``Precision``, ``Recall``), ``auc`` (``AUC``, ``roc_auc``) and
+``regression`` (the mean errors and ``R2Score``).
 """
 import inspect
 
 from .. import registry
 from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
-                       SparseCategoricalAccuracy, resolve_accuracy)
+                       SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+                       TopKCategoricalAccuracy, in_top_k, resolve_accuracy)
 from .auc import AUC, pr_area, roc_auc
 from .base import (ONE_HOT_FIX, SPARSE_FIX, Mean, MeanMetric, MeanMetricWrapper,
                    Metric, matching, per_sample, per_value, same_rank)
 from .confusion import (FalseNegatives, FalsePositives, Precision, Recall,
                         TrueNegatives, TruePositives, confusion_counts, confusion_matrix)
+from .regression import (MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
+                         R2Score, RootMeanSquaredError)
 
 
 def get(identifier):
