@@ -68,13 +68,7 @@ class Mean(Metric):
             self.total += float(values.sum())
             self.count += values.size
             return
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        try:
-            weights = per_value(weights, values.shape)
-        except ValueError:
-            raise ValueError(f"{describe(self)}: sample_weight of shape {weights.shape} does "
-                             f"not fit the values of shape {values.shape}: expected one weight "
-                             f"per sample (or a single number)") from None
+        weights = per_value(self, sample_weight, values.shape)
         self.total += float((values * weights).sum())
         self.count += float(weights.sum())
 
@@ -82,17 +76,23 @@ class Mean(Metric):
         return np.asarray(self.total / self.count if self.count else 0.0, dtype=self.dtype)
 
 
-def per_value(weights, shape):
-    """``weights`` broadcast to ``shape`` from the first (sample) axis, as Keras
-    lines sample weights up: ``(n,)`` against values ``(n, steps)`` weighs each
-    sample's steps alike; a trailing axis of 1 is dropped.  A ``ValueError`` if
-    they do not fit."""
+def per_value(metric, sample_weight, shape, what="values"):
+    """``sample_weight`` (float64) broadcast to ``shape`` from the first (sample)
+    axis, as Keras lines sample weights up: ``(n,)`` against values ``(n,
+    steps)`` weighs each sample's steps alike; a trailing axis of 1 is dropped.
+    A ``ValueError`` naming ``metric`` and its ``what`` if they do not fit."""
+    weights = np.asarray(sample_weight, dtype=np.float64)
     extra = weights.ndim - len(shape)
     if extra > 0 and weights.shape[len(shape):] == (1,) * extra:
         weights = weights.reshape(weights.shape[:len(shape)])
     elif extra < 0:
         weights = weights.reshape(weights.shape + (1,) * -extra)
-    return np.broadcast_to(weights, shape)
+    try:
+        return np.broadcast_to(weights, shape)
+    except ValueError:
+        raise ValueError(f"{describe(metric)}: sample_weight of shape {weights.shape} does "
+                         f"not fit the {what} of shape {tuple(shape)}: expected one weight "
+                         f"per sample (or a single number)") from None
 
 
 class MeanMetric(Mean):

@@ -98,15 +98,8 @@ def prepared(metric, y_true, y_pred, sample_weight=None):
     if labels.shape != scores.shape:
         raise metric_mismatch(metric, labels, scores, ": expected labels of the predictions' "
                               "shape (one-hot or multi-label 0/1 labels)")
-    weights = np.ones(scores.shape)
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        try:
-            weights = per_value(weights, scores.shape)
-        except ValueError:
-            raise ValueError(f"{describe(metric)}: sample_weight of shape {weights.shape} does "
-                             f"not fit the predictions of shape {scores.shape}: expected one "
-                             f"weight per sample (or a single number)") from None
+    weights = np.ones(scores.shape) if sample_weight is None else \
+        per_value(metric, sample_weight, scores.shape, "predictions")
     return labels, scores, weights
 
 
