@@ -118,8 +118,9 @@ def flag(owner, name, value):
     return bool(value)
 
 
-def one_of(owner, name, value, allowed):
-    """``value`` in lower case, which must be one of the strings ``allowed``.
+def one_of(owner, name, value, allowed, also=None):
+    """``value`` in lower case, which must be one of the strings ``allowed``
+    (``also`` names what else the caller accepts, for the message).
 
     >>> one_of("Conv2D", "padding", "SAME", ("valid", "same"))
     'same'
@@ -129,10 +130,11 @@ def one_of(owner, name, value, allowed):
     ValueError: Conv2D: padding must be one of ('valid', 'same'), got 'sme' (did you mean 'same'?)
     """
     allowed = tuple(allowed)
+    expected = f"one of {allowed}" + ("" if also is None else f" or {also}")
     if not isinstance(value, str):
-        raise TypeError(f"{owner}: {name} must be one of {allowed}, got {value!r}")
+        raise TypeError(f"{owner}: {name} must be {expected}, got {value!r}")
     if value.lower() not in allowed:
-        raise ValueError(f"{owner}: {name} must be one of {allowed}, got {value!r}"
+        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}"
                          f"{closest(value, allowed)}")
     return value.lower()
 

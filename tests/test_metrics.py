@@ -507,10 +507,10 @@ def test_roc_auc_counts_pairs_and_ties_count_half():
     assert float(roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], sample_weight=[1, 2, 3, 1])) == \
         pytest.approx((3 * 1 + 1 * 1 + 1 * 2) / (4 * 3))
     assert float(roc_auc([[0], [1]], [[-3.0], [7.0]])) == 1.0  # columns, scores of any sign
-    with pytest.raises(ValueError, match="roc_auc: y_true holds one class only"):
+    with pytest.raises(ValueError, match="roc_auc: y_true holds no negatives"):
         roc_auc([1, 1], [0.2, 0.4])
     with pytest.raises(ValueError, match=re.escape(
-            "roc_auc: y_true of shape (2,) does not fit scores of shape (3,)")):
+            "roc_auc: y_true of shape (2,) does not fit scores of shape (3,): expected one label")):
         roc_auc([0, 1], [0.1, 0.2, 0.3])
 
 
@@ -613,8 +613,8 @@ def test_auc_refuses_what_does_not_fit(metric, y_true, y_pred, message):
 
 def test_compile_refuses_a_metric_whose_result_is_several_numbers():
     model = Sequential([Input((3,)), Dense(1, activation="sigmoid")])
-    with pytest.raises(ValueError, match=r"Precision '.*' gives \(2,\) values .* one metric per "
-                                         r"threshold"):
+    with pytest.raises(ValueError, match=r"Precision '.*' gives several values .* one metric "
+                                         r"per threshold"):
         model.compile("sgd", "binary_crossentropy",
                       metrics=[metrics.Precision(thresholds=[0.3, 0.6])])
     model.compile("sgd", "binary_crossentropy", metrics=[metrics.Precision(thresholds=0.3)])
@@ -819,3 +819,156 @@ def test_regression_metrics_by_name_in_compile_use_the_registered_metrics():
     assert logs["root_mean_squared_error"] == pytest.approx(np.sqrt(logs["mse"]), rel=1e-5)
     assert model.log_directions()["r2_score"] == "up"
     assert model.log_directions()["mape"] == "down"
+
+
+# -- F-scores ------------------------------------------------------------------------------------
+
+def test_f1_per_class_by_hand_keras_s_example():
+    y_true = np.array([[1, 1, 1], [1, 0, 0], [1, 1, 0]])
+    y_pred = np.array([[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]])
+    # Threshold 0.5: class 0 tp 1 fn 2 (P 1, R 1/3, F1 1/2); class 1 tp 2 fp 1 (P R 2/3 1,
+    # F1 0.8); class 2 tp 1 fp 1 (P 1/2, R 1, F1 2/3).
+    np.testing.assert_allclose(metrics.F1Score(threshold=0.5)(y_true, y_pred),
+                               [0.5, 0.8, 2 / 3], rtol=1e-6)
+    # Macro: their mean; weighted by support (3, 2, 1); micro: tp 4, fp 2, fn 2.
+    assert float(metrics.F1Score("macro", 0.5)(y_true, y_pred)) == \
+        pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert float(metrics.F1Score("weighted", 0.5)(y_true, y_pred)) == \
+        pytest.approx((3 * 0.5 + 2 * 0.8 + 2 / 3) / 6)
+    assert float(metrics.F1Score("micro", 0.5)(y_true, y_pred)) == pytest.approx(4 / 6)
+
+
+def test_f_score_without_threshold_predicts_each_row_s_highest_and_micro_is_accuracy():
+    y_true = np.eye(3)[[0, 1, 2, 2]]
+    y_pred = np.array([[0.5, 0.3, 0.2], [0.4, 0.4, 0.2], [0.1, 0.2, 0.7], [0.0, 0.0, 0.0]])
+    # Row 2's tie predicts classes 0 and 1; the row of zeros predicts nothing.
+    metric = metrics.F1Score()
+    metric.update_state(y_true, y_pred)
+    np.testing.assert_array_equal(metric.counts["tp"], [1, 1, 1])
+    np.testing.assert_array_equal(metric.counts["fp"], [1, 0, 0])
+    np.testing.assert_array_equal(metric.counts["fn"], [0, 0, 1])
+    # With exactly one prediction per row, micro F1 is the accuracy.
+    labels = np.random.default_rng(0).integers(0, 3, 50)
+    scores = np.random.default_rng(1).random((50, 3))
+    assert float(metrics.F1Score("micro", dtype="float64")(np.eye(3)[labels], scores)) == \
+        pytest.approx(np.mean(scores.argmax(axis=1) == labels))
+
+
+def test_f_score_s_undefined_cases_give_zero_and_beta_weighs_recall():
+    # A class never predicted and never true: 0, as Keras (not NaN).
+    result = metrics.F1Score(threshold=0.5)([[1, 0], [1, 0]], [[0.9, 0.1], [0.8, 0.2]])
+    np.testing.assert_array_equal(result, [1.0, 0.0])
+    assert float(metrics.F1Score("macro")(np.zeros((0, 2)), np.zeros((0, 2)))) == 0.0
+    assert float(metrics.F1Score()([[1, 0]], [[0.7, 0.3]]).sum()) == 1.0
+    # P = 1/2, R = 1: beta 2 favours the recall, beta 1/2 the precision.
+    scores = {beta: float(metrics.FBetaScore("micro", beta, 0.5)([[1], [0]], [[0.9], [0.8]]))
+              for beta in (0.5, 1.0, 2.0)}
+    assert scores[0.5] < scores[1.0] < scores[2.0]
+    assert scores[2.0] == pytest.approx(5 * 0.5 / (4 * 0.5 + 1))
+
+
+def test_f_score_refuses_labels_that_do_not_fit():
+    with pytest.raises(ValueError, match=re.escape(
+            "F1Score 'f1_score': y_true of shape (3,) does not fit y_pred of shape (3, 2): "
+            "expected 2-D labels and predictions of one shape")):
+        metrics.F1Score()([0, 1, 1], np.zeros((3, 2)))
+    metric = metrics.F1Score()
+    metric.update_state(np.eye(2), np.eye(2))
+    with pytest.raises(ValueError, match="expected 2 classes, as in the earlier batches"):
+        metric.update_state(np.eye(3), np.eye(3))
+
+
+# -- one rate where the other reaches a target ---------------------------------------------------
+
+def test_precision_at_recall_and_recall_at_precision_by_hand():
+    y_true, y_pred = [0, 0, 1, 1], [0.2, 0.4, 0.3, 0.9]
+    # Thresholds 0, 0.5, 1: (P, R) = (1/2, 1), (1, 1/2), (0, 0).
+    assert float(metrics.PrecisionAtRecall(0.5, num_thresholds=3)(y_true, y_pred)) == 1.0
+    assert float(metrics.PrecisionAtRecall(0.9, num_thresholds=3)(y_true, y_pred)) == 0.5
+    assert float(metrics.RecallAtPrecision(0.5, num_thresholds=3)(y_true, y_pred)) == 1.0
+    assert float(metrics.RecallAtPrecision(1.0, num_thresholds=3)(y_true, y_pred)) == 0.5
+    # Nothing reaches the target: 0.
+    assert float(metrics.RecallAtPrecision(1.0, num_thresholds=3)([0, 1], [0.9, 0.1])) == 0.0
+    # Streaming equals one pass.
+    metric = metrics.PrecisionAtRecall(0.9, num_thresholds=3)
+    metric.update_state(y_true[:2], y_pred[:2])
+    metric.update_state(y_true[2:], y_pred[2:])
+    assert float(metric.result()) == 0.5
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
+
+
+# -- the exact curves ----------------------------------------------------------------------------
+
+def test_exact_curves_by_hand():
+    fpr, tpr, thresholds = metrics.roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    np.testing.assert_array_equal(thresholds, [np.inf, 0.8, 0.4, 0.35, 0.1])
+    np.testing.assert_array_equal(fpr, [0, 0, 0.5, 0.5, 1])
+    np.testing.assert_array_equal(tpr, [0, 0.5, 0.5, 1, 1])
+    assert float(np.trapezoid(tpr, fpr)) == float(metrics.roc_auc([0, 0, 1, 1],
+                                                                  [0.1, 0.4, 0.35, 0.8]))
+    precision, recall, thresholds = metrics.precision_recall_curve([0, 1, 1], [0.5, 0.5, 0.9])
+    np.testing.assert_array_equal(thresholds, [0.9, 0.5])  # a tie is one point
+    np.testing.assert_allclose(precision, [1, 2 / 3])
+    np.testing.assert_allclose(recall, [0.5, 1])
+    assert float(metrics.average_precision([0, 1, 1], [0.5, 0.5, 0.9])) == \
+        pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+
+
+def test_exact_curves_refuse_what_they_cannot_draw():
+    with pytest.raises(ValueError, match="roc_curve: y_true holds no negatives"):
+        metrics.roc_curve([1, 1], [0.2, 0.3])
+    with pytest.raises(ValueError, match="precision_recall_curve: y_true holds no positives"):
+        metrics.precision_recall_curve([0, 0], [0.2, 0.3])
+    metrics.precision_recall_curve([1, 1], [0.2, 0.3])  # no negatives: precision 1 throughout
+    with pytest.raises(ValueError, match="average_precision: scores must be finite, got 1 NaN"):
+        metrics.average_precision([0, 1], [0.2, np.nan])
+    with pytest.raises(ValueError, match=re.escape("roc_curve: sample_weight of shape (3,) does "
+                                                   "not fit the labels of shape (2,)")):
+        metrics.roc_curve([0, 1], [0.2, 0.3], sample_weight=[1, 1, 1])
+
+
+# -- compile ------------------------------------------------------------------------------------
+
+def binary_model():
+    set_random_seed(0)
+    return Sequential([Input((3,)), Dense(2, activation="softmax")])
+
+
+def test_compile_refuses_per_class_f1_by_name_and_takes_an_average():
+    with pytest.raises(ValueError, match=r"F1Score 'f1_score' gives several values .*"
+                                         r"\(F1Score\(average='macro'\)\)"):
+        binary_model().compile("sgd", "categorical_crossentropy", metrics=["f1_score"])
+    with pytest.raises(TypeError, match=re.escape(
+            "compile: the metric 'precision_at_recall' needs arguments; compile an instance, "
+            "PrecisionAtRecall(recall, num_thresholds=200")):
+        binary_model().compile("sgd", "categorical_crossentropy",
+                               metrics=["precision_at_recall"])
+    model = binary_model()
+    model.compile("sgd", "categorical_crossentropy",
+                  metrics=[metrics.F1Score(average="macro"), metrics.RecallAtPrecision(0.8)])
+    x = np.random.default_rng(0).normal(size=(20, 3)).astype("float32")
+    y = np.eye(2)[np.arange(20) % 2]
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert logs["f1_score"] == pytest.approx(float(metrics.F1Score("macro")(y, model.predict(
+        x, verbose=0))))
+    assert set(logs) == {"loss", "f1_score", "recall_at_precision"}
+
+
+def test_weighted_metrics_combine_the_weights_with_the_mask():
+    from nnlib.layers import Embedding
+    set_random_seed(0)
+    model = Sequential([Input((4,)), Embedding(5, 3, mask_zero=True),
+                        Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["binary_accuracy"],
+                  weighted_metrics=["binary_accuracy"])
+    x = np.array([[1, 2, 0, 0], [3, 4, 1, 0]])
+    y = np.array([[[1], [0], [1], [1]], [[0], [0], [1], [0]]], dtype="float32")
+    weights = np.array([1.0, 3.0])
+    logs = model.evaluate(x, y, sample_weight=weights[:, None], verbose=0, return_dict=True)
+    right = (model.predict(x, verbose=0) > 0.5) == y
+    mask = x != 0
+    assert logs["binary_accuracy"] == pytest.approx(right[mask].mean())
+    per_step = weights[:, None] * mask
+    assert logs["weighted_binary_accuracy"] == pytest.approx(
+        (right[..., 0] * per_step).sum() / per_step.sum())

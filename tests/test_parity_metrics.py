@@ -319,3 +319,136 @@ def test_adjusted_r2_and_constant_targets_match_keras_with_one_output():
     # Perfect predictions of constant targets: Keras divides 0 by 0; nnlib gives 1.
     assert np.isnan(keras.ops.convert_to_numpy(keras.metrics.R2Score()(constant, constant)))
     assert float(metrics.R2Score()(constant, constant)) == 1.0
+
+
+# -- F-scores ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("average", [None, "micro", "macro", "weighted"])
+@pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_f_beta_matches_scikit_learn_for_every_average(average, beta, weighted):
+    rng = np.random.default_rng(10)
+    labels, scores = rng.integers(0, 4, 300), rng.random((300, 4))
+    scores[np.arange(300), labels] += 0.3 * rng.random(300)  # better than chance
+    weights = rng.random(300) if weighted else None
+    ours = metrics.FBetaScore(average=average, beta=beta, dtype="float64")
+    for batch in np.array_split(np.arange(300), 4):  # streaming = one pass
+        ours.update_state(np.eye(4)[labels[batch]], scores[batch],
+                          None if weights is None else weights[batch])
+    expected = sk.fbeta_score(labels, scores.argmax(axis=1), beta=beta, average=average,
+                              sample_weight=weights, zero_division=0)
+    np.testing.assert_allclose(ours.result(), expected, rtol=1e-12)
+    if beta == 1.0:
+        np.testing.assert_allclose(
+            metrics.F1Score(average=average, dtype="float64")(np.eye(4)[labels], scores,
+                                                              weights),
+            sk.f1_score(labels, scores.argmax(axis=1), average=average, sample_weight=weights,
+                        zero_division=0), rtol=1e-12)
+
+
+def test_multi_label_f1_with_a_threshold_matches_scikit_learn():
+    y_true, y_pred, weights = data(11, shape=(80, 5))
+    for average in (None, "micro", "macro", "weighted"):
+        np.testing.assert_allclose(
+            metrics.F1Score(average=average, threshold=0.6, dtype="float64")(
+                y_true, y_pred, weights),
+            sk.f1_score(y_true, y_pred > 0.6, average=average, sample_weight=weights,
+                        zero_division=0), rtol=1e-12)
+
+
+F_CASES = [{}, {"average": "micro"}, {"average": "macro", "threshold": 0.4},
+           {"average": "weighted", "beta": 2.0}, {"beta": 0.5, "threshold": 0.7}]
+
+
+@pytest.mark.parametrize("arguments", F_CASES)
+def test_f_beta_matches_keras_over_weighted_batches(arguments):
+    y_true, y_pred, weights = data(12, shape=(45, 4))
+    y_pred[3] = 0.0  # a row of zeros predicts nothing with threshold=None
+    ours, theirs = metrics.FBetaScore(**arguments), keras.metrics.FBetaScore(**arguments)
+    for i in range(0, 45, 16):
+        batch = slice(i, i + 16)
+        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    expected = keras.ops.convert_to_numpy(theirs.result())
+    assert np.shape(ours.result()) == np.shape(expected)
+    np.testing.assert_allclose(ours.result(), expected, atol=1e-6)  # Keras's epsilon
+
+
+# -- one rate where the other reaches a target ---------------------------------------------------
+
+CONSTRAINED_CASES = [("PrecisionAtRecall", {"recall": 0.7}),
+                     ("PrecisionAtRecall", {"recall": 0.95, "num_thresholds": 20}),
+                     ("PrecisionAtRecall", {"recall": 0.5, "class_id": 2}),
+                     ("RecallAtPrecision", {"precision": 0.6}),
+                     ("RecallAtPrecision", {"precision": 0.8, "num_thresholds": 1}),
+                     ("RecallAtPrecision", {"precision": 0.99}),  # out of reach: 0
+                     ("RecallAtPrecision", {"precision": 0.5, "class_id": 1})]
+
+
+@pytest.mark.parametrize("name, arguments", CONSTRAINED_CASES)
+def test_constrained_rates_match_keras_over_weighted_batches(name, arguments):
+    y_true, y_pred, weights = data(13, shape=(45, 4))
+    ours, theirs = getattr(metrics, name)(**arguments), getattr(keras.metrics, name)(**arguments)
+    for i in range(0, 45, 16):
+        batch = slice(i, i + 16)
+        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    close(ours.result(), keras.ops.convert_to_numpy(theirs.result()))
+
+
+def test_precision_at_recall_is_the_best_point_of_scikit_learn_s_curve_on_the_grid():
+    y_true, y_pred, weights = scenario(3)
+    y_pred = np.round(y_pred, 2) + 0.001  # every score between two grid thresholds
+    precision, recall, _ = sk.precision_recall_curve(y_true, y_pred, sample_weight=weights)
+    reached = recall[:-1] >= 0.8  # the appended point (recall 0) is no threshold
+    assert float(metrics.PrecisionAtRecall(0.8, num_thresholds=101, dtype="float64")(
+        y_true, y_pred, weights)) == pytest.approx(precision[:-1][reached].max(), rel=1e-12)
+
+
+# -- the exact curves ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_curves_and_average_precision_match_scikit_learn(seed):
+    y_true, y_pred, weights = scenario(seed)
+    y_pred = np.round(y_pred, 2)  # ties
+    for w in (None, weights):
+        fpr, tpr, thresholds = metrics.roc_curve(y_true, y_pred, sample_weight=w)
+        expected = sk.roc_curve(y_true, y_pred, sample_weight=w, drop_intermediate=False)
+        for got, want in zip((fpr, tpr, thresholds), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+        precision, recall, thresholds = metrics.precision_recall_curve(y_true, y_pred, w)
+        want_p, want_r, want_t = sk.precision_recall_curve(y_true, y_pred, sample_weight=w)
+        np.testing.assert_allclose(precision, want_p[-2::-1], rtol=1e-12)  # reversed, no
+        np.testing.assert_allclose(recall, want_r[-2::-1], rtol=1e-12)     # appended point
+        np.testing.assert_allclose(thresholds, want_t[::-1], rtol=1e-12)
+        assert float(metrics.average_precision(y_true, y_pred, w)) == pytest.approx(
+            sk.average_precision_score(y_true, y_pred, sample_weight=w), rel=1e-12)
+
+
+# -- weighted metrics in compile -----------------------------------------------------------------
+
+def test_weighted_metrics_see_the_sample_weights_as_in_keras():
+    """The same weights, data and metrics in both: ``metrics`` ignore the sample
+    weights, ``weighted_metrics`` use them, and a name in both lists is logged as
+    ``weighted_{name}`` the second time."""
+    import nnlib
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = (rng.random((40, 1)) < 0.5).astype("float32")
+    weights = rng.random(40).astype("float32") * 3
+    kernel = rng.normal(size=(3, 1)).astype("float32")
+    logs = {}
+    for library in (nnlib, keras):
+        model = library.Sequential([library.Input((3,)),
+                                    library.layers.Dense(1, activation="sigmoid")])
+        model.layers[-1].set_weights([kernel, np.zeros(1, "float32")])
+        model.compile("sgd", "binary_crossentropy",
+                      metrics=["binary_accuracy", library.metrics.AUC(name="auc")],
+                      weighted_metrics=["binary_accuracy", library.metrics.Precision(
+                          name="precision")])
+        logs[library.__name__] = model.evaluate(x, y, sample_weight=weights, batch_size=16,
+                                                verbose=0, return_dict=True)
+    assert sorted(logs["nnlib"]) == sorted(logs["keras"])
+    assert logs["nnlib"]["binary_accuracy"] != logs["nnlib"]["weighted_binary_accuracy"]
+    for name, value in logs["keras"].items():
+        assert logs["nnlib"][name] == pytest.approx(value, abs=1e-5), name

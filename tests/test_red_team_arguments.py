@@ -471,6 +471,17 @@ METRIC_ATTACKS = [
            "AUC: label_weights must be a list of numbers >= 0, one per label"),
     attack(nnlib.metrics.AUC, {"multi_label": "yes"}, TypeError,
            "AUC: multi_label must be True or False, got 'yes'"),
+    attack(nnlib.metrics.FBetaScore, {"average": "binary"}, ValueError,
+           r"FBetaScore: average must be one of \('micro', 'macro', 'weighted'\) or None "
+           r"\(one score per class\), got 'binary'"),
+    attack(nnlib.metrics.FBetaScore, {"beta": 0.0}, ValueError, "FBetaScore: beta must be"),
+    attack(nnlib.metrics.F1Score, {"threshold": "0.5"}, TypeError,
+           r"F1Score: threshold must be a number in \[0, 1\] or None"),
+    attack(nnlib.metrics.F1Score, {"threshold": 1.5}, ValueError, "F1Score: threshold must be"),
+    attack(nnlib.metrics.PrecisionAtRecall, {"recall": 1.2}, ValueError,
+           r"PrecisionAtRecall: recall must be a finite number in \[0, 1\], got 1.2"),
+    attack(nnlib.metrics.RecallAtPrecision, {"precision": 0.9, "num_thresholds": 0}, ValueError,
+           "RecallAtPrecision: num_thresholds must be a whole number >= 1, got 0"),
 ]
 
 

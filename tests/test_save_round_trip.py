@@ -32,7 +32,7 @@ from test_serialization import REQUIRED  # noqa: E402
 
 # Values for the arguments whose default is None (no value to move away from).
 GIVEN_FOR_NONE = {"seed": 3, "max_value": 6.0, "weight_decay": 0.01, "clipnorm": 1.0,
-                  "ignore_class": 0}
+                  "ignore_class": 0, "average": "weighted"}
 
 
 def changed(value):

@@ -14,6 +14,7 @@ REQUIRED = {
     ExponentialDecay: {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
     CosineDecay: {"initial_learning_rate": 0.1, "decay_steps": 10},
     PiecewiseConstantDecay: {"boundaries": [10], "values": [0.1, 0.01]},
+    metrics.PrecisionAtRecall: {"recall": 0.8}, metrics.RecallAtPrecision: {"precision": 0.8},
 }
 ENTRIES = [entry for kind in registry.KINDS if kind not in ("layer", "model")
            for entry in registry.entries(kind)]

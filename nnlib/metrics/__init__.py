@@ -29,8 +29,11 @@ up with the samples, the first axis, as Keras lines them up.
 
 The metrics by family, one module each: ``base`` (the protocol, ``Mean``,
 ``MeanMetricWrapper``), ``accuracy``, ``confusion`` (the confusion matrix and
-counts, ``Precision``, ``Recall``), ``auc`` (``AUC``, ``roc_auc``) and
-``regression`` (the mean errors and ``R2Score``).
+counts, ``Precision``, ``Recall``), ``constrained`` (``PrecisionAtRecall``,
+``RecallAtPrecision``), ``fscore`` (``FBetaScore``, ``F1Score``), ``auc``
+(``AUC``, Keras's estimate), ``curves`` (the exact ROC and precision-recall
+curves, ``roc_auc``, ``average_precision``) and ``regression`` (the mean
+errors and ``R2Score``).
 """
 import inspect
 
@@ -38,11 +41,15 @@ from .. import registry
 from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
                        SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
                        TopKCategoricalAccuracy, in_top_k, resolve_accuracy)
-from .auc import AUC, pr_area, roc_auc
+from .auc import AUC, pr_area
+from .curves import average_precision, precision_recall_curve, roc_auc, roc_curve
 from .base import (ONE_HOT_FIX, SPARSE_FIX, Mean, MeanMetric, MeanMetricWrapper,
                    Metric, matching, per_sample, per_value, same_rank)
 from .confusion import (FalseNegatives, FalsePositives, Precision, Recall,
-                        TrueNegatives, TruePositives, confusion_counts, confusion_matrix)
+                        TrueNegatives, TruePositives, confusion_counts, confusion_matrix,
+                        f_beta)
+from .constrained import PrecisionAtRecall, RecallAtPrecision
+from .fscore import F1Score, FBetaScore
 from .regression import (MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
                          R2Score, RootMeanSquaredError)
 

@@ -1,5 +1,6 @@
-"""The area under the ROC or precision-recall curve: ``AUC``, Keras's estimate from
-the confusion counts at fixed thresholds, and ``roc_auc``, the exact ROC area."""
+"""The area under the ROC or precision-recall curve as Keras estimates it, from the
+confusion counts at fixed thresholds: ``AUC`` (the exact curves and areas are in
+``curves``)."""
 import numpy as np
 
 from ..checks import flag, one_of, whole_number
@@ -12,7 +13,8 @@ EPSILON = 1e-7  # Keras's backend.epsilon(): the outer thresholds sit just outsi
 
 
 @register("metric", family="AUC", aliases=("auc",),
-          description="Area under the ROC curve",
+          description="Area Under the Curve for the ROC, measures the ability of a "
+                      "classifier to distinguish classes.",
           use_case="Ranking quality, threshold-free")
 class AUC(Metric):
     """The area under the ROC curve (or the precision-recall curve), estimated
@@ -162,37 +164,3 @@ def pr_area(tp, fp, fn):
     p_ratio = np.where(both, ratio(p[:-1], np.maximum(p[1:], 0)), 1.0)
     log_ratio = np.log(np.where(p_ratio > 0, p_ratio, 1.0))
     return ratio(slope * (dtp + intercept * log_ratio), np.maximum(tp[1:] + fn[1:], 0)).sum(axis=0)
-
-
-def roc_auc(y_true, scores, sample_weight=None):
-    """The exact area under the ROC curve: the probability that a random
-    positive scores higher than a random negative, ties counting one half,
-    :math:`\\frac{\\sum_{i \\in +} \\sum_{j \\in -} w_i w_j ([s_i > s_j] +
-    \\frac12 [s_i = s_j])}{\\sum_{i \\in +} w_i \\sum_{j \\in -} w_j}` (the
-    Mann-Whitney statistic; scikit-learn's ``roc_auc_score``).  Labels are 0
-    and 1 (any non-zero label is positive), scores any real numbers, one per
-    sample.  A ``ValueError`` without both classes, where it is undefined.
-
-    >>> float(roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]))
-    0.75
-    """
-    labels, scores = np.asarray(y_true), np.asarray(scores, dtype=np.float64)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if scores.ndim == 2 and scores.shape[1] == 1:
-        scores = scores[:, 0]
-    if labels.ndim != 1 or labels.shape != scores.shape:
-        raise ValueError(f"roc_auc: y_true of shape {labels.shape} does not fit scores of "
-                         f"shape {scores.shape}: expected one label and one score per sample")
-    weights = np.ones(len(labels)) if sample_weight is None else \
-        np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), labels.shape)
-    positive = np.where(labels != 0, weights, 0.0)
-    negative = np.where(labels == 0, weights, 0.0)
-    if positive.sum() == 0 or negative.sum() == 0:
-        raise ValueError("roc_auc: y_true holds one class only; the ROC AUC needs positives "
-                         "and negatives")
-    distinct, group = np.unique(scores, return_inverse=True)
-    pos = np.bincount(group, positive, len(distinct))  # weight of positives at each score
-    neg = np.bincount(group, negative, len(distinct))
-    below = np.cumsum(neg) - neg  # weight of negatives strictly below each score
-    return np.asarray(((below + neg / 2) * pos).sum() / (pos.sum() * neg.sum()))

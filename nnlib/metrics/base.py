@@ -35,6 +35,10 @@ class Metric(Configurable):
     def result(self):
         raise NotImplementedError
 
+    def reports_one_number(self):
+        """Whether ``result()`` is one number (compile's logs hold one per metric)."""
+        return np.shape(self.result()) == ()
+
     def __call__(self, *args, **kwargs):
         """Update the state with these arguments and return the result, as Keras does."""
         self.update_state(*args, **kwargs)

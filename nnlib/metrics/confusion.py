@@ -274,7 +274,8 @@ class PrecisionRecall(ThresholdMetric):
 
 
 @register("metric", family="Precision", aliases=("precision",),
-          description="Correct positive predictions",
+          description="Measures the number of true positives divided by the number of "
+                      "true positives and false positives.",
           use_case="When false positives are costly")
 class Precision(PrecisionRecall):
     """Of the predictions called positive, the share that are: :math:`TP / (TP + FP)`,
@@ -294,7 +295,8 @@ class Precision(PrecisionRecall):
 
 
 @register("metric", family="Recall", aliases=("recall",),
-          description="Captured actual positives",
+          description="Measures the number of true positives divided by the number of "
+                      "true positives and false negatives.",
           use_case="When false negatives are costly")
 class Recall(PrecisionRecall):
     """Of the actual positives, the share predicted positive: :math:`TP / (TP + FN)`,
@@ -309,3 +311,16 @@ class Recall(PrecisionRecall):
     """
 
     missed = "fn"
+
+
+def f_beta(precision, recall, beta=1.0):
+    """The F-beta score of a precision :math:`P` and a recall :math:`R`,
+    :math:`F_\\beta = (1 + \\beta^2)\\,P R / (\\beta^2 P + R)`, their weighted
+    harmonic mean (:math:`\\beta = 1`: the F1 score; :math:`\\beta > 1`
+    weighs recall more), and 0 where :math:`P = R = 0`, as Keras gives it.
+
+    >>> float(f_beta(0.5, 1.0))
+    0.6666666666666666
+    """
+    precision, recall = np.asarray(precision, np.float64), np.asarray(recall, np.float64)
+    return ratio((1 + beta ** 2) * precision * recall, beta ** 2 * precision + recall)

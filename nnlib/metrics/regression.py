@@ -48,7 +48,9 @@ class _ErrorMetric(MeanMetric):
 
 
 @register("metric", family="Mean Squared Error", aliases=("mean_squared_error", "mse"),
-          description="Average squared errors", use_case="Regression")
+          description="Average squared difference between the estimated values and "
+                      "actual value, used for regression.",
+          use_case="Regression; large errors weigh most")
 class MeanSquaredError(_ErrorMetric):
     """:math:`\\frac{\\sum_n w_n \\frac1d \\sum_i (\\hat y_{ni} - y_{ni})^2}{\\sum_n w_n}`,
     the mean squared error, as the loss of that name but accumulated over batches.

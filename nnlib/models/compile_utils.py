@@ -19,6 +19,7 @@ outputs are named (``model.output_names``):
 Keras sorts its logs alphabetically; nnlib keeps them in this order (the
 loss first), which is also the order of ``evaluate``'s list.
 """
+import inspect
 from collections import namedtuple
 
 import numpy as np
@@ -161,25 +162,35 @@ def _registered(kind, name):
 
 
 def check_metric(identifier):
-    """Raise at ``compile`` for a metric that could never be made: a name that is
-    neither ``"accuracy"`` nor a metric's or a loss's (with the closest name), or
-    something that is neither a name, a ``Metric`` nor a function."""
+    """Raise at ``compile`` for a metric that could never be made or logged: a
+    name that is neither ``"accuracy"`` nor a metric's or a loss's (with the
+    closest name), a metric whose result is several numbers (``"f1_score"``
+    gives one per class), or something that is neither a name, a ``Metric``
+    nor a function."""
     if isinstance(identifier, str):
-        if identifier.lower() in ("accuracy", "acc") or _registered("loss", identifier) \
-                or _registered("metric", identifier):
+        if identifier.lower() in ("accuracy", "acc") or (
+                _registered("loss", identifier) and not _registered("metric", identifier)):
             return
-        known = ["accuracy", *registry.names("metric"), *registry.names("loss")]
-        raise ValueError(f"compile: unknown metric {identifier!r}{closest(identifier, known)}; "
-                         f"metrics are {registry.names('metric')}, and any loss "
-                         f"({registry.names('loss')}) also serves as a metric")
-    elif isinstance(identifier, metrics_module.Metric):
-        values = np.shape(identifier.result())
-        if values != ():
+        if not _registered("metric", identifier):
+            known = ["accuracy", *registry.names("metric"), *registry.names("loss")]
+            raise ValueError(f"compile: unknown metric {identifier!r}"
+                             f"{closest(identifier, known)}; metrics are "
+                             f"{registry.names('metric')}, and any loss "
+                             f"({registry.names('loss')}) also serves as a metric")
+        try:
+            identifier = metrics_module.get(identifier)
+        except TypeError:  # a required argument: PrecisionAtRecall's recall
+            cls = registry.entry_for("metric", identifier).cls
+            raise TypeError(f"compile: the metric {identifier!r} needs arguments; compile an "
+                            f"instance, {cls.__name__}{inspect.signature(cls)}") from None
+    if isinstance(identifier, metrics_module.Metric):
+        if not identifier.reports_one_number():
             raise ValueError(f"compile: {type(identifier).__name__} '{identifier.name}' "
-                             f"gives {values} values (one per threshold or class), but the "
+                             f"gives several values (one per threshold or class), but the "
                              f"logs hold one number per metric; compile one metric per "
-                             f"threshold (thresholds=0.3, thresholds=0.6...) or call it "
-                             f"yourself on model.predict's outputs")
+                             f"threshold (thresholds=0.3, thresholds=0.6...), an average "
+                             f"(F1Score(average='macro')), or call it yourself on "
+                             f"model.predict's outputs")
     elif not callable(identifier):
         raise TypeError(f"compile: a metric is a name, a Metric or a function "
                         f"f(y_true, y_pred), got {identifier!r}")
@@ -187,16 +198,22 @@ def check_metric(identifier):
 
 class OutputMetrics:
     """The compiled metrics, per output, checked at ``compile`` and made from the
-    first batch (whose shapes decide what ``"accuracy"`` means)."""
+    first batch (whose shapes decide what ``"accuracy"`` means).
 
-    def __init__(self, metrics, names, losses):
+    ``metrics`` see the masks only; ``weighted_metrics`` also the sample
+    weights given to ``fit`` or ``evaluate``, as in Keras.  A weighted metric
+    is logged by its name, or as ``weighted_{name}`` when an unweighted metric
+    has that name already."""
+
+    def __init__(self, metrics, names, losses, weighted_metrics=None):
         self.names = list(names)
         self.losses = losses
-        self.entries = None  # (output index, metric, log name), once built
-        self.per_output = self.spread(metrics)
-        for items in self.per_output:
-            for identifier in items:
-                check_metric(identifier)
+        self.entries = None  # (output index, metric, log name, weighted), once built
+        self.per_output = {False: self.spread(metrics), True: self.spread(weighted_metrics)}
+        for groups in self.per_output.values():
+            for items in groups:
+                for identifier in items:
+                    check_metric(identifier)
 
     def spread(self, metrics):
         """The metrics as a list per output (the rules of the module docstring)."""
@@ -211,33 +228,50 @@ class OutputMetrics:
 
     def build(self, y_true, y_pred):
         self.entries, seen = [], {}
-        for k, items in enumerate(self.per_output):
-            for identifier in items:
-                metric = make_metric(identifier, y_true[k], y_pred[k], self.losses[k])
-                name = metric.name if len(self.names) == 1 else f"{self.names[k]}_{metric.name}"
-                seen[name] = seen.get(name, 0) + 1
-                if seen[name] > 1:
-                    name = f"{name}_{seen[name] - 1}"
-                self.entries.append((k, metric, name))
+        for weighted in (False, True):
+            for k, items in enumerate(self.per_output[weighted]):
+                for identifier in items:
+                    metric = make_metric(identifier, y_true[k], y_pred[k], self.losses[k])
+                    name = self.log_name(k, metric.name)
+                    if weighted and name in seen:
+                        name = self.log_name(k, f"weighted_{metric.name}")
+                    seen[name] = seen.get(name, 0) + 1
+                    if seen[name] > 1:
+                        name = f"{name}_{seen[name] - 1}"
+                    self.entries.append((k, metric, name, weighted))
+
+    def log_name(self, k, name):
+        return name if len(self.names) == 1 else f"{self.names[k]}_{name}"
 
     @property
     def metrics(self):
-        return [metric for _, metric, _ in self.entries or []]
+        return [metric for _, metric, _, _ in self.entries or []]
 
     def named_metrics(self):
         """``(log name, metric)`` pairs, once the first batch has built them."""
-        return [(name, metric) for _, metric, name in self.entries or []]
+        return [(name, metric) for _, metric, name, _ in self.entries or []]
 
-    def update_state(self, y_true, y_pred, masks):
-        """Add a batch (lists, one entry per output); masked positions weigh nothing."""
+    def update_state(self, y_true, y_pred, masks, sample_weights):
+        """Add a batch (lists, one entry per output); masked positions weigh
+        nothing, and the weighted metrics weigh each sample by its weight."""
         if self.entries is None:
             self.build(y_true, y_pred)
-        for k, metric, _ in self.entries:
-            metric.update_state(y_true[k], y_pred[k], sample_weight=masks[k])
+        for k, metric, _, weighted in self.entries:
+            weights = masked_weights(masks[k], sample_weights[k]) if weighted else masks[k]
+            metric.update_state(y_true[k], y_pred[k], sample_weight=weights)
 
     def reset_state(self):
         for metric in self.metrics:
             metric.reset_state()
 
     def result(self):
-        return {name: float(metric.result()) for _, metric, name in self.entries or []}
+        return {name: float(metric.result()) for _, metric, name, _ in self.entries or []}
+
+
+def masked_weights(mask, sample_weight):
+    """The weights of a weighted metric: the sample weights ``(samples,)`` times
+    the mask ``(samples, steps)``, either of which may be ``None``."""
+    if mask is None or sample_weight is None:
+        return sample_weight if mask is None else mask
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    return mask * weights.reshape(weights.shape + (1,) * (np.ndim(mask) - weights.ndim))

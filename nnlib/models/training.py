@@ -81,9 +81,12 @@ class Trainer:
 
     compiled = False
 
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None):
         """Choose the optimizer, the loss (one, or one per output), the weights of
-        the outputs' losses and the metrics; see ``compile_utils`` for the rules.
+        the outputs' losses and the metrics (``weighted_metrics`` are those that
+        weigh each sample by the ``sample_weight`` given to ``fit`` or
+        ``evaluate``; ``metrics`` do not); see ``compile_utils`` for the rules.
 
         ``model.loss`` is the loss as a learner calls it (on the outputs'
         structure); the step uses ``compiled_loss``, the same on flat lists.
@@ -93,9 +96,11 @@ class Trainer:
         self.loss = compile_loss(loss, loss_weights, names)
         self.compiled_loss = self.loss if isinstance(self.loss, OutputLosses) \
             else OutputLosses([self.loss], [1.0], names)
-        self.compiled_metrics = OutputMetrics(metrics, names, self.compiled_loss.losses)
+        self.compiled_metrics = OutputMetrics(metrics, names, self.compiled_loss.losses,
+                                              weighted_metrics)
         self.compile_config = {"optimizer": optimizer, "loss": loss,
-                               "loss_weights": loss_weights, "metrics": metrics}
+                               "loss_weights": loss_weights, "metrics": metrics,
+                               "weighted_metrics": weighted_metrics}
         self.loss_tracker = metrics_module.Mean(name="loss")
         with_loss = [name for name, loss_k in zip(names, self.compiled_loss.losses) if loss_k]
         self.output_loss_trackers = {  # as Keras: only when there are several losses
@@ -149,13 +154,13 @@ class Trainer:
         logs.update(self.compiled_metrics.result())
         return logs
 
-    def update_logs(self, loss, loss_cache, ys, y_pred, masks):
+    def update_logs(self, loss, loss_cache, ys, y_pred, masks, sample_weights):
         """Add one batch's loss, per-output losses and predictions to the logs."""
         batch_size = len(y_pred[0])
         self.loss_tracker.update_state(loss, sample_weight=batch_size)
         for name, tracker in self.output_loss_trackers.items():
             tracker.update_state(loss_cache.output_losses[name], sample_weight=batch_size)
-        self.compiled_metrics.update_state(ys, y_pred, masks)
+        self.compiled_metrics.update_state(ys, y_pred, masks, sample_weights)
 
     def returned(self, logs, return_dict):
         """Keras's return value: the dict, or its values (the loss alone if that is all)."""
@@ -258,7 +263,7 @@ class Trainer:
 
     def run_batch(self, step, xs, ys, sws):
         loss, y_pred, masks, loss_cache = step(xs, ys, sws)
-        self.update_logs(loss, loss_cache, ys, y_pred, masks)
+        self.update_logs(loss, loss_cache, ys, y_pred, masks, sws)
 
     def train_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """One gradient step on exactly this batch; returns its logs (computed

@@ -18,10 +18,11 @@ from .normalization import normalization_explorer
 from .optimizers import optimizer_race_explorer, schedule_explorer
 from .pooling_explorer import pooling_explorer
 from .regularization import regularization_explorer
+from .threshold_explorer import threshold_explorer
 
 __all__ = ["conv_explorer", "decision_boundary_explorer", "embedding_explorer",
            "function_explorer", "gate_explorer", "gradient_flow_explorer",
            "gradient_through_time_explorer", "loss_explorer", "mask_explorer",
            "model_builder_explorer", "neuron_race_explorer", "normalization_explorer",
            "optimizer_race_explorer", "pooling_explorer", "regularization_explorer",
-           "schedule_explorer", "text_sampler"]
+           "schedule_explorer", "text_sampler", "threshold_explorer"]
