@@ -872,6 +872,9 @@ def test_f_score_refuses_labels_that_do_not_fit():
             "F1Score 'f1_score': y_true of shape (3,) does not fit y_pred of shape (3, 2): "
             "expected 2-D labels and predictions of one shape")):
         metrics.F1Score()([0, 1, 1], np.zeros((3, 2)))
+    # A binary model's flat labels against its column of probabilities: one class.
+    assert float(metrics.F1Score(threshold=0.5)([1, 0, 1], [[0.9], [0.2], [0.4]])[0]) == \
+        pytest.approx(2 / 3)
     metric = metrics.F1Score()
     metric.update_state(np.eye(2), np.eye(2))
     with pytest.raises(ValueError, match="expected 2 classes, as in the earlier batches"):

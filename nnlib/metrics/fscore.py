@@ -5,7 +5,7 @@ import numpy as np
 
 from ..checks import is_number, one_of, real_number
 from ..registry import register
-from .base import Metric, per_value
+from .base import Metric, per_value, same_rank
 from .confusion import f_beta, metric_mismatch, ratio
 
 AVERAGES = ("micro", "macro", "weighted")  # or None: no average
@@ -19,8 +19,9 @@ class FBetaScore(Metric):
     """The F-beta score of each class,
     :math:`F_\\beta = (1 + \\beta^2)\\,P R / (\\beta^2 P + R)` with
     :math:`P = TP/(TP+FP)` and :math:`R = TP/(TP+FN)` counted per column of
-    ``(samples, classes)`` labels (one-hot, or 0/1 for multi-label) over every
-    batch so far; :math:`\\beta = 1` weighs both alike (``F1Score``),
+    ``(samples, classes)`` labels (one-hot, or 0/1 for multi-label; labels
+    ``(samples,)`` against one column of predictions are that column) over
+    every batch so far; :math:`\\beta = 1` weighs both alike (``F1Score``),
     :math:`\\beta = 2` counts recall as twice as important.
 
     A score is a prediction of its class if it is above ``threshold``, or,
@@ -59,7 +60,7 @@ class FBetaScore(Metric):
         self.counts = None  # per class: tp, fp, fn and support, from the first batch
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        labels, scores = np.asarray(y_true), np.asarray(y_pred, dtype=np.float64)
+        labels, scores = same_rank(np.asarray(y_true), np.asarray(y_pred, dtype=np.float64))
         if scores.ndim != 2 or labels.shape != scores.shape:
             raise metric_mismatch(self, labels, scores, ": expected 2-D labels and predictions "
                                   "of one shape, (samples, classes), with one-hot or 0/1 "
