@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# One stamp per extra of pyproject.toml: each target installs only what it needs.
+INSTALLED := $(VENV)/.installed
 ASSETS := book_assets
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # The offline check needs a built site: conftest.py leaves it out unless BOOK_HTML is set.
@@ -17,11 +18,12 @@ DETERMINISTIC := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
 
 .PHONY: assets book test lab notebooks clean
+.PRECIOUS: $(INSTALLED)-%
 
-$(STAMP): pyproject.toml constraints.txt
+$(INSTALLED)-%: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$*]"
 	touch $@
 
 assets: $(ASSETS)/.fetched
@@ -35,24 +37,23 @@ _build/.assets: $(ASSETS)/.fetched $(wildcard book_static/*)
 	rm -rf _build/html
 	mkdir -p _build && touch $@
 
-book: $(STAMP) _build/.assets
+book: $(INSTALLED)-book _build/.assets
 	$(BUILD_BOOK) .
 
 # Unit tests, doctests and every notebook under nbval; then a full strict build (--all:
 # warnings of unchanged pages count too) and the check that the site is offline.
-test: $(STAMP) _build/.assets
+test: $(INSTALLED)-test _build/.assets
 	$(DETERMINISTIC) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) tests nnlib chapters
 	$(BUILD_BOOK) --all .
 	BOOK_HTML=_build/html $(BIN)/pytest $(OFFLINE_TEST)
 
-lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab]"
+lab: $(INSTALLED)-lab
 	$(BIN)/jupyter lab --notebook-dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Re-run every chapter, storing outputs and widget state (shown as the static first
 # view), then make the result reproducible: stable widget ids, no timestamps, and a
 # strict nbval pass proving a second run gives the same outputs.
-notebooks: $(STAMP)
+notebooks: $(INSTALLED)-test
 	$(DETERMINISTIC) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.store_widget_state=True \
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 chapters/*.ipynb
