@@ -8,9 +8,10 @@ from nnlib import registry
 from nnlib.activations import ElementwiseActivation, away_from
 from nnlib.widgets.activations import (activation_properties, compare_activations,
                                        dead_unit_fraction, dead_units_against_learning_rate,
-                                       dense_stack, draw_dead_units, draw_softmax_temperature,
-                                       elementwise_entries, entropy, function_explorer,
-                                       gradient_flow_explorer, gradient_norms,
+                                       dense_stack, draw_dead_units, draw_layer_statistics,
+                                       draw_softmax_temperature, elementwise_entries, entropy,
+                                       function_explorer, gradient_flow, gradient_flow_explorer,
+                                       gradient_norms, layer_statistics,
                                        softmax_with_temperature)
 from widget_testing import control
 
@@ -175,6 +176,43 @@ def test_gradient_norms_match_the_model_backward_pass(digits):
     np.testing.assert_allclose(norms, expected)
 
 
+
+def test_layer_statistics_separate_the_forward_and_backward_scales(digits):
+    x, y = digits[0][:64], digits[1][:64]
+    model = dense_stack(2, "tanh", width=8)
+    statistics = layer_statistics(model, x, y)
+    np.testing.assert_allclose(statistics["weight_grad"], gradient_norms(model, x, y)[:-1])
+    # by hand: h1 = tanh(x W1 + b1), h2 = tanh(h1 W2 + b2), p = softmax(h2 W3 + b3)
+    (w1, b1), (w2, b2), (w3, b3) = [(layer.kernel.value.astype(float),
+                                     layer.bias.value.astype(float)) for layer in model.layers]
+    h1 = np.tanh(x @ w1 + b1)
+    h2 = np.tanh(h1 @ w2 + b2)
+    z = h2 @ w3 + b3
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    d_z = (p - np.eye(10)[y]) / len(x)  # mean cross-entropy through the softmax
+    d_h2 = d_z @ w3.T
+    d_h1 = (d_h2 * (1 - h2 ** 2)) @ w2.T
+    np.testing.assert_allclose(statistics["activation_grad"],
+                               [np.linalg.norm(d_h1), np.linalg.norm(d_h2)], rtol=1e-4)
+    np.testing.assert_allclose(statistics["spread"], [h1.std(), h2.std()], rtol=1e-4)
+
+
+def test_gradient_flow_keeps_the_statistics_and_draws_them(digits):
+    small = tuple(a[:200] for a in digits)
+    flow = gradient_flow(small, depth=3, activation="relu", epochs=1)
+    for statistics in (flow.statistics_before, flow.statistics_after):
+        assert set(statistics) == {"weight_grad", "activation_grad", "spread"}
+        assert all(len(values) == 3 for values in statistics.values())
+    np.testing.assert_allclose(flow.statistics_before["weight_grad"], flow.norms_before[:-1])
+    figure = draw_layer_statistics([flow])
+    assert len(figure.axes) == 3 and all(ax.get_yscale() == "log" for ax in figure.axes)
+    np.testing.assert_allclose(figure.axes[1].get_lines()[0].get_ydata(),
+                               flow.statistics_before["activation_grad"])
+    after = draw_layer_statistics([flow], when="after")
+    np.testing.assert_allclose(after.axes[2].get_lines()[0].get_ydata(),
+                               flow.statistics_after["spread"])
+
 # -- dead units, temperature, tables ---------------------------------------------------------------
 
 def test_dead_unit_fraction_counts_units_with_zero_slope_everywhere(digits):
@@ -204,7 +242,10 @@ def test_softmax_temperature_sharpens_and_flattens():
     entropies = [entropy(softmax_with_temperature(logits, t)) for t in (0.05, 0.5, 1, 2, 100)]
     assert np.all(np.diff(entropies) > 0)
     assert entropies[0] < 1e-6 and abs(entropies[-1] - np.log(4)) < 1e-3
-    assert len(draw_softmax_temperature(logits, [0.5, 1, 2]).axes) == 3
+    figure = draw_softmax_temperature(logits, [0.5, 1, 2])
+    assert len(figure.axes) == 3
+    assert all(ax.get_xlabel() == "class" for ax in figure.axes)
+    assert "probability" in figure.axes[0].get_ylabel()
 
 
 def test_properties_table_is_measured():

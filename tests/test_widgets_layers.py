@@ -29,6 +29,25 @@ def test_conv_explorer_first_view(images):
     np.testing.assert_allclose(result.kernel, PRESETS["vertical edges (Sobel x)"])
     assert result.feature_map.shape == (8, 8) and result.output_shape == (8, 8)
     assert "⌈8 / 1⌉ = 8" in result.formula and not result.error
+    # input, kernel, feature map and the feature map's colour bar
+    assert len(result.figure.axes) == 4
+
+
+def test_feature_map_colour_bar_spans_the_signed_values(images):
+    widget = conv_explorer(images)
+    control(widget, "image").value = "Grace Hopper"
+    result = widget.result
+    assert result.feature_map.min() < 0 < result.feature_map.max()  # Sobel x: signed
+    bar = result.figure.axes[-1]
+    low, high = sorted(bar.get_ylim())
+    assert low == pytest.approx(result.feature_map.min(), rel=1e-5)
+    assert high == pytest.approx(result.feature_map.max(), rel=1e-5)
+
+
+def test_no_colour_bar_without_a_feature_map(images):
+    widget = conv_explorer(images)
+    control(widget, "kernel").value = "1 2\n3 4"
+    assert widget.result.feature_map is None and len(widget.result.figure.axes) == 3
 
 
 def test_identity_kernel_returns_the_image(images):

@@ -145,10 +145,10 @@ class Conv(Layer):
 
 
 @register("layer", family="Convolutional", aliases=("conv1d", "convolution1d"),
-          description="Filters spatial data: one filter slides along one axis",
+          description="Filters sequences: each of its filters slides along the time axis",
           use_case="Sequences: audio, sensor signals, character or word vectors")
 class Conv1D(Conv):
-    """1-D convolution: a filter of ``kernel_size`` steps slides along the time axis.
+    """1-D convolution: each of ``filters`` kernels of ``kernel_size`` steps slides along the time axis.
 
     Input ``(batch, steps, channels)``, kernel ``(kernel_size, channels, filters)``,
     bias ``(filters,)``, output ``(batch, new_steps, filters)``.  Besides

@@ -209,6 +209,35 @@ def gradient_norms(model, x, y, loss=None):
                      for layer in model.layers if isinstance(layer, Dense)])
 
 
+def layer_statistics(model, x, y, loss=None):
+    """Per hidden ``Dense`` layer :math:`l` of a stack, first layer first, for
+    the batch ``(x, y)``: ``"weight_grad"``, :math:`\\|\\partial L/\\partial W_l\\|`;
+    ``"activation_grad"``, :math:`\\|\\partial L/\\partial h_l\\|`, the gradient
+    with respect to the layer's outputs; ``"spread"``, the standard deviation
+    of :math:`h_l` over the batch and the units.
+
+    :math:`\\partial L/\\partial W_l = h_{l-1}^\\top (\\partial L/\\partial h_l \\odot f'(z_l))`
+    grows with the scale of the layer's inputs :math:`h_{l-1}` as well as with
+    the gradient that reaches it: the second and third measures separate the
+    two. The walk backward is the model's own tape, layer by layer."""
+    loss = loss or SparseCategoricalCrossentropy()
+    y_pred, tape = model.forward(model.prepare(x), training=True)
+    _, loss_cache = loss.forward(y, y_pred)
+    d = loss.backward(1.0, loss_cache)
+    records = [record for record in tape if isinstance(record.node.layer, Dense)]
+    weight_grad, activation_grad, spread = [], [], []
+    for index, record in enumerate(reversed(records)):
+        if index > 0:  # a hidden layer: d is dL/dh of its outputs
+            activation_grad.append(np.linalg.norm(d))
+            spread.append(float(np.std(record.outputs[0])))
+        d, grads = record.node.layer.run_backward(d, record.cache, need_dx=True)
+        if index > 0:
+            weight_grad.append(np.linalg.norm(grads["kernel"]))
+    return {name: np.array(values[::-1]) for name, values in
+            [("weight_grad", weight_grad), ("activation_grad", activation_grad),
+             ("spread", spread)]}
+
+
 @dataclass
 class GradientFlow:
     """One stack's run: per-layer gradient norms before and after training, and
@@ -220,6 +249,8 @@ class GradientFlow:
     norms_after: np.ndarray
     test_accuracy: list
     model: Sequential
+    statistics_before: dict = None
+    statistics_after: dict = None
 
 
 def gradient_flow(data, depth, activation, epochs=10, learning_rate=0.01, momentum=0.9,
@@ -233,12 +264,13 @@ def gradient_flow(data, depth, activation, epochs=10, learning_rate=0.01, moment
                         kernel_initializer)
     model.compile(optimizer=SGD(learning_rate, momentum=momentum),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    before = gradient_norms(model, x_train[:probe], y_train[:probe])
+    probe = (x_train[:probe], y_train[:probe])
+    before, statistics_before = gradient_norms(model, *probe), layer_statistics(model, *probe)
     history = model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0,
                         validation_data=(x_test, y_test))
-    after = gradient_norms(model, x_train[:probe], y_train[:probe])
-    return GradientFlow(activation, depth, before, after,
-                        history.history["val_accuracy"], model)
+    after, statistics_after = gradient_norms(model, *probe), layer_statistics(model, *probe)
+    return GradientFlow(activation, depth, before, after, history.history["val_accuracy"],
+                        model, statistics_before, statistics_after)
 
 
 def draw_gradient_flow(flows, title=None):
@@ -260,6 +292,29 @@ def draw_gradient_flow(flows, title=None):
     ax_before.legend(fontsize=8)
     if title:
         figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def draw_layer_statistics(flows, when="before"):
+    """The three measures of ``layer_statistics`` per hidden layer (log scale),
+    at initialisation (``when="before"``) or after training (``"after"``), for
+    one or more ``GradientFlow`` runs."""
+    figure, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    measures = [("weight_grad", "‖∂L/∂W_l‖", "weight gradient"),
+                ("activation_grad", "‖∂L/∂h_l‖", "gradient reaching the outputs"),
+                ("spread", "std of h_l", "spread of the outputs")]
+    heading = "at initialisation" if when == "before" else "after training"
+    for flow in flows:
+        statistics = flow.statistics_before if when == "before" else flow.statistics_after
+        layers = np.arange(1, len(statistics["spread"]) + 1)
+        for ax, (key, _, _) in zip(axes, measures):
+            ax.semilogy(layers, statistics[key], "o-", label=f"{flow.activation}")
+    for ax, (_, label, title) in zip(axes, measures):
+        ax.set(xlabel="hidden layer l (1 = next to the input)", ylabel=label,
+               title=f"{title}, {heading}")
+        ax.title.set_fontsize(9)
+    axes[0].legend(fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -376,9 +431,10 @@ def draw_softmax_temperature(logits, temperatures):
     for ax, temperature in zip(np.atleast_1d(axes), temperatures):
         p = softmax_with_temperature(logits, temperature)
         ax.bar(np.arange(len(p)), p, color=plt.get_cmap("tab10")(np.arange(len(p))))
-        ax.set(xticks=np.arange(len(p)), ylim=(0, 1),
+        ax.set(xticks=np.arange(len(p)), ylim=(0, 1), xlabel="class",
                title=f"T = {temperature:g}, H = {entropy(p):.3g}")
         ax.tick_params(labelsize=7)
+    np.atleast_1d(axes)[0].set_ylabel("probability softmax(z / T)")
     figure.tight_layout()
     return figure
 

@@ -93,7 +93,8 @@ def mark_windows(ax, stride, padding, dilation, shape):
 
 
 def draw_convolution(image, kernel_text, stride, padding, dilation, image_name=""):
-    """Compute and draw: input (with two windows marked), kernel, feature map."""
+    """Compute and draw: input (with two windows marked), kernel, feature map
+    with a colour bar (its values are signed, in the kernel's units)."""
     figure, (ax_in, ax_k, ax_out) = plt.subplots(
         1, 3, figsize=(11, 4), gridspec_kw={"width_ratios": [4, 2, 4]})
     formula, error, kernel, feature_map, out_shape = "", "", None, None, None
@@ -122,8 +123,10 @@ def draw_convolution(image, kernel_text, stride, padding, dilation, image_name="
             ax_k.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=9)
     ax_k.set_title("kernel")
     if feature_map is not None:
-        ax_out.imshow(feature_map, cmap="gray")
+        shown = ax_out.imshow(feature_map, cmap="gray")
         ax_out.set_title(f"feature map {out_shape[0]}×{out_shape[1]}")
+        # The map is signed (an edge kernel gives negative values): the bar reads its grey levels.
+        figure.colorbar(shown, ax=ax_out, fraction=0.046, pad=0.03)
     for ax in (ax_in, ax_k, ax_out):
         ax.set_xticks([])
         ax.set_yticks([])
