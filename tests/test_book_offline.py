@@ -134,3 +134,17 @@ def test_every_chapter_shows_its_reference_table():
     assert len(chapters) >= 6
     for page in chapters:
         assert 'class="nnlib-reference-table"' in page.read_text(encoding="utf-8"), page.name
+
+
+def test_no_solution_shows_its_output_on_the_site():
+    """Each chapter's solutions are collapsed cells (``tag_hide-cell``: input and
+    output behind one toggle), as many as the notebook has, and nothing in its
+    exercises shows a solution's output beside a hidden input (``tag_hide-input``)."""
+    import nbformat
+    for page in sorted((SITE / "chapters").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        notebook = nbformat.read(ROOT / "chapters" / f"{page.stem}.ipynb", as_version=4)
+        collapsed = sum("hide-cell" in cell.metadata.get("tags", []) for cell in notebook.cells)
+        assert text.count('class="cell tag_hide-cell') == collapsed >= 1, page.name
+        exercises = text[text.index('<section id="exercises">'):]
+        assert "tag_hide-input" not in exercises, page.name
