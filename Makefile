@@ -6,8 +6,11 @@ BIN    := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := book_assets
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-# The offline check needs a built site: conftest.py leaves it out unless BOOK_HTML is set.
+# The checks of the built site: conftest.py leaves them out unless BOOK_HTML is set.
+# tests/browser loads every page in headless Chromium (the system's, see `chromium`).
 OFFLINE_TEST := tests/test_book_offline.py
+BROWSER_TEST := tests/browser
+SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 BUILD_BOOK := $(BIN)/jupyter-book build -W -n --keep-going
 # One BLAS thread per process: tests run as two processes on two cores, and
 # oversubscribed BLAS threads made the notebooks' small products 5x slower.
@@ -17,7 +20,7 @@ BUILD_BOOK := $(BIN)/jupyter-book build -W -n --keep-going
 DETERMINISTIC := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
 
-.PHONY: assets book test lab notebooks clean
+.PHONY: assets book test lab notebooks clean chromium
 .PRECIOUS: $(INSTALLED)-%
 
 $(INSTALLED)-%: pyproject.toml constraints.txt
@@ -41,11 +44,18 @@ book: $(INSTALLED)-book _build/.assets
 	$(BUILD_BOOK) .
 
 # Unit tests, doctests and every notebook under nbval; then a full strict build (--all:
-# warnings of unchanged pages count too) and the check that the site is offline.
-test: $(INSTALLED)-test _build/.assets
+# warnings of unchanged pages count too), the check that the site is offline and its
+# pages as a browser shows them.
+test: $(INSTALLED)-test _build/.assets chromium
 	$(DETERMINISTIC) $(BIN)/pytest -n 2 --dist loadfile $(NBVAL) tests nnlib chapters
 	$(BUILD_BOOK) --all .
-	BOOK_HTML=_build/html $(BIN)/pytest $(OFFLINE_TEST)
+	BOOK_HTML=_build/html $(BIN)/pytest $(OFFLINE_TEST) $(BROWSER_TEST)
+
+# The browser tests drive the system's Chromium (playwright downloads none): install
+# it with the package manager when it is missing.
+chromium:
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	    $(SUDO) sh -c 'apt-get update && apt-get install -y chromium'
 
 lab: $(INSTALLED)-lab
 	$(BIN)/jupyter lab --notebook-dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root)

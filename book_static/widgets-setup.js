@@ -18,3 +18,49 @@ window.addEventListener("load", () => {
     };
   }
 });
+
+// The widget views on this site are drawn from the state stored in the notebook: nothing
+// computes behind them, so a control that moved would leave the figure stale. Mark each
+// view as static and make its controls inert (html-manager renders every view into a
+// `div.widget-subarea` it inserts before the view's <script>, some of them after load).
+const STATIC_NOTE =
+  "A static view of the explorer: the controls are inert here. " +
+  "Run the chapter (make lab, or the launch buttons) to move them.";
+
+function makeInert(view) {
+  view.classList.add("nnlib-static-widget");
+  view.setAttribute("aria-disabled", "true");
+  for (const control of view.querySelectorAll("input, select, button, textarea")) {
+    if (!control.disabled) control.disabled = true;
+    control.tabIndex = -1;
+  }
+  // Sliders are drawn with focusable <div>s (noUiSlider) and an editable readout.
+  for (const el of view.querySelectorAll("[contenteditable='true'], [contenteditable='']")) {
+    el.contentEditable = "false";
+  }
+  for (const el of view.querySelectorAll("[tabindex]:not([tabindex='-1'])")) el.tabIndex = -1;
+  const note = view.previousElementSibling;
+  if (!(note && note.classList.contains("nnlib-static-widget-note"))) {
+    const p = document.createElement("p");
+    p.className = "nnlib-static-widget-note";
+    p.setAttribute("role", "note");
+    p.textContent = STATIC_NOTE;
+    view.parentElement.insertBefore(p, view);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  let queued = false;
+  const sweep = () => {
+    queued = false;
+    for (const view of document.querySelectorAll(".widget-subarea")) makeInert(view);
+  };
+  // Views and their children appear asynchronously; re-sweep (batched) on every change.
+  new MutationObserver(() => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(sweep);
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+  sweep();
+});

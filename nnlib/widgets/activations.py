@@ -23,6 +23,7 @@ from ..layers import Dense
 from ..losses import SparseCategoricalCrossentropy
 from ..optimizers import SGD
 from ..utils import set_random_seed
+from .controls import interactive
 
 
 def elementwise_entries():
@@ -105,16 +106,15 @@ PARAMETER_RANGES = {"negative_slope": (0.0, 1.0, 0.05), "alpha": (0.0, 3.0, 0.1)
 def parameter_control(cls, name, default):
     """A control for argument ``name`` of activation ``cls``, at its default."""
     description = f"{cls.__name__} {name}"
-    style = {"description_width": "initial"}
     if isinstance(default, bool):
-        return ipywidgets.Checkbox(value=default, description=description, style=style)
+        return ipywidgets.Checkbox(value=default, description=description)
     choices = PARAMETER_RANGES.get(name)
     if isinstance(choices, list):
         index = [value for _, value in choices].index(default)  # value=None means "unset"
-        return ipywidgets.SelectionSlider(options=choices, index=index, style=style,
+        return ipywidgets.SelectionSlider(options=choices, index=index,
                                           description=description, continuous_update=False)
     low, high, step = choices or (min(0.0, default), max(1.0, 2 * default), 0.05)
-    return ipywidgets.FloatSlider(value=default, min=low, max=high, step=step, style=style,
+    return ipywidgets.FloatSlider(value=default, min=low, max=high, step=step,
                                   description=description, continuous_update=False)
 
 
@@ -184,7 +184,7 @@ def function_explorer(functions=("ReLU", "Sigmoid", "Tanh")):
             arguments.setdefault(name, {})[argument] = value
         return draw_curves(functions, x_range, arguments)
 
-    return ipywidgets.interactive(explore, functions=menu, x_range=x_range, **controls)
+    return interactive(explore, functions=menu, x_range=x_range, **controls)
 
 
 # -- gradients through a deep stack ------------------------------------------------------------
@@ -342,7 +342,7 @@ def gradient_flow_explorer(data, epochs=3):
                              kernel_initializer=kernel_initializer)
         return FlowView(flow, draw_gradient_flow([flow]))
 
-    return ipywidgets.interactive(explore, depth=depth, activation=activation,
+    return interactive(explore, depth=depth, activation=activation,
                                   kernel_initializer=initializer)
 
 

@@ -25,6 +25,7 @@ from ..layers import Dense, Embedding
 from ..layers.rnn import Recurrent
 from ..losses import SparseCategoricalCrossentropy
 from ..saving import load_model
+from .controls import interactive
 from .embedding_explorer import python_help_text
 
 HELD_OUT = 0.1
@@ -322,16 +323,15 @@ def text_sampler(char_model, prompt="The "):
         figure = draw_next_character(char_model, prompt, probabilities, temperature)
         return SampleResult(prompt, temperature, seed, text, probabilities, "", figure)
 
-    style = {"description_width": "initial"}
-    return ipywidgets.interactive(
+    return interactive(
         explore,
         prompt=ipywidgets.Text(value=prompt, description="prompt", continuous_update=False),
         temperature=ipywidgets.FloatSlider(value=0.5, min=0.1, max=2.0, step=0.1,
-                                           description="temperature", style=style,
+                                           description="temperature",
                                            continuous_update=False),
         length=ipywidgets.IntSlider(value=300, min=50, max=600, step=50, description="length",
-                                    style=style, continuous_update=False),
-        seed=ipywidgets.IntSlider(value=0, min=0, max=9, description="seed", style=style,
+                                    continuous_update=False),
+        seed=ipywidgets.IntSlider(value=0, min=0, max=9, description="seed",
                                   continuous_update=False))
 
 
@@ -439,12 +439,11 @@ def gate_explorer(char_model, passages, unit=None):
         figure = draw_gate(passages[passage], values, quantity, unit, passage)
         return GateResult(passage, quantity, unit, values, passages[passage], figure)
 
-    return ipywidgets.interactive(
+    return interactive(
         explore,
         passage=ipywidgets.Dropdown(options=list(passages), description="passage"),
         quantity=ipywidgets.ToggleButtons(
             options=[(label, name) for name, label in QUANTITIES.items()],
             description="quantity"),
         unit=ipywidgets.IntSlider(value=int(unit), min=0, max=units - 1, description="unit",
-                                  style={"description_width": "initial"},
                                   continuous_update=False))

@@ -10,6 +10,7 @@ from matplotlib.patches import Rectangle
 
 from ..layers import conv_utils
 from ..layers.conv import Conv2D
+from .controls import interactive, styled
 
 PRESETS = {
     "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
@@ -155,20 +156,19 @@ def conv_explorer(images, kernel="vertical edges (Sobel x)"):
 
     preset.observe(use_preset, names="value")
     text.observe(mark_own, names="value")
-    style = {"description_width": "initial"}
 
     def explore(image, kernel, stride, padding, dilation):
         return draw_convolution(images[image], kernel, stride, padding, dilation, image)
 
-    widget = ipywidgets.interactive(
+    widget = interactive(
         explore,
         image=ipywidgets.Dropdown(options=list(images), description="image"),
         kernel=text,
-        stride=ipywidgets.IntSlider(1, 1, 3, description="stride", style=style,
+        stride=ipywidgets.IntSlider(1, 1, 3, description="stride",
                                     continuous_update=False),
         padding=ipywidgets.ToggleButtons(options=["valid", "same"], value="same",
                                          description="padding"),
-        dilation=ipywidgets.IntSlider(1, 1, 3, description="dilation", style=style,
+        dilation=ipywidgets.IntSlider(1, 1, 3, description="dilation",
                                       continuous_update=False))
-    widget.children = (preset, *widget.children)
+    widget.children = (styled(preset), *widget.children)
     return widget

@@ -10,6 +10,7 @@ from .. import Input, Sequential
 from ..layers import Dense
 from ..optimizers import SGD
 from ..utils import set_random_seed
+from .controls import interactive
 
 
 @dataclass
@@ -77,14 +78,12 @@ def decision_boundary_explorer(x, y, feature_names=("x1", "x2"), class_names=Non
                                epochs=100):
     """Sliders for hidden units and learning rate over ``draw_boundary``."""
     units = ipywidgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64], value=8,
-                                       description="hidden units", continuous_update=False,
-                                       style={"description_width": "initial"})
+                                       description="hidden units", continuous_update=False)
     rate = ipywidgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.5,
-                                     description="learning rate", continuous_update=False,
-                                     style={"description_width": "initial"})
+                                     description="learning rate", continuous_update=False)
 
     def explore(hidden_units, learning_rate):
         return draw_boundary(x, y, hidden_units, learning_rate, epochs, feature_names,
                              class_names)
 
-    return ipywidgets.interactive(explore, hidden_units=units, learning_rate=rate)
+    return interactive(explore, hidden_units=units, learning_rate=rate)

@@ -38,6 +38,7 @@ from ..layers import (AlphaDropout, Conv2D, Dense, Dropout, Flatten, GaussianDro
                       GaussianNoise, MaxPooling2D, SpatialDropout2D)
 from ..optimizers import Adam
 from ..utils import set_random_seed
+from .controls import interactive
 from .conv_explorer import grace_hopper
 from .regularization import digits
 
@@ -185,7 +186,6 @@ def mask_explorer(images=None):
     """
     inputs = check_images(default_images() if images is None else images)
     inputs[FEATURE_MAPS] = feature_maps(digits()[0][DIGIT])
-    style = {"description_width": "initial"}
 
     def explore(image, variant, rate, mode, seed):
         x, training = inputs[image], mode == "training"
@@ -194,12 +194,12 @@ def mask_explorer(images=None):
         figure = draw_pass(x, noise, y, title, added=variant in ADDED)
         return MaskResult(variant, rate, training, x, noise, y, kept, figure)
 
-    return ipywidgets.interactive(
+    return interactive(
         explore,
         image=ipywidgets.Dropdown(options=list(inputs), description="input"),
         variant=ipywidgets.ToggleButtons(options=list(VARIANTS), description="variant"),
         rate=ipywidgets.FloatSlider(0.5, min=0.0, max=0.9, step=0.05, description="rate",
-                                    style=style, continuous_update=False),
+                                    continuous_update=False),
         mode=ipywidgets.ToggleButtons(options=["training", "inference"], description="mode"),
-        seed=ipywidgets.IntSlider(0, 0, 9, description="seed", style=style,
+        seed=ipywidgets.IntSlider(0, 0, 9, description="seed",
                                   continuous_update=False))

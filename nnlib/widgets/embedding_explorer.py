@@ -19,6 +19,7 @@ from ..layers.reshaping import Flatten
 from ..losses import SparseCategoricalCrossentropy
 from ..optimizers import Adam
 from ..utils import set_random_seed
+from .controls import interactive
 
 VOCABULARY = " abcdefghijklmnopqrstuvwxyz"
 VOWELS = set("aeiou")
@@ -105,7 +106,7 @@ def embedding_explorer(text=None, snapshots=SNAPSHOTS):
         figure = draw_embeddings(saved[step], losses, step, direction)
         return EmbeddingResult(saved[step], VOCABULARY, step, losses, figure)
 
-    return ipywidgets.interactive(
+    return interactive(
         explore,
         direction=ipywidgets.ToggleButtons(options=["next", "previous"],
                                            description="predict the"),

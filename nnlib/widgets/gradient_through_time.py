@@ -22,6 +22,7 @@ import numpy as np
 from .. import initializers
 from ..layers import GRU, LSTM, SimpleRNN
 from ..utils import set_random_seed
+from .controls import interactive
 from .embedding_explorer import VOCABULARY, letter_ids, python_help_text
 
 LAYERS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
@@ -148,16 +149,15 @@ def gradient_through_time_explorer(seeds=range(5)):
         figure.tight_layout()
         return GradientResult(kind, curves, figure)
 
-    style = {"description_width": "initial"}
-    return ipywidgets.interactive(
+    return interactive(
         explore,
         kind=ipywidgets.ToggleButtons(options=list(LAYERS), value="SimpleRNN",
                                       description="layer"),
         recurrent_gain=ipywidgets.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.25,
-                                              description="recurrent ×", style=style,
+                                              description="recurrent ×",
                                               continuous_update=False),
         forget_bias=ipywidgets.FloatSlider(value=1.0, min=-2.0, max=5.0, step=0.5,
-                                           description="forget bias", style=style,
+                                           description="forget bias",
                                            continuous_update=False),
         steps=ipywidgets.IntSlider(value=60, min=10, max=120, step=10, description="steps",
                                    continuous_update=False))

@@ -12,6 +12,7 @@ from ..layers import Dense
 from ..losses import (BinaryCrossentropy, CategoricalCrossentropy, Hinge, KLDivergence,
                       Loss, MeanSquaredError, SparseCategoricalCrossentropy)
 from ..optimizers import SGD
+from .controls import interactive
 
 # -- loss and gradient along one line of predictions -----------------------------------
 
@@ -143,16 +144,13 @@ def draw_loss_comparison(losses, target=0.0, xlim=None, labels=None, xlabel=None
 def loss_explorer(default="Huber"):
     """A menu of every registered loss, the label, Huber's delta and ``from_logits``."""
     names = [entry.name for entry in registry.entries("loss")]
-    style = {"description_width": "initial"}
-    return ipywidgets.interactive(
+    return interactive(
         draw_loss_curve,
         name=ipywidgets.Dropdown(options=names, value=default, description="loss"),
         target=ipywidgets.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05,
-                                      description="target y", continuous_update=False,
-                                      style=style),
+                                      description="target y", continuous_update=False),
         delta=ipywidgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1,
-                                     description="delta (Huber)", continuous_update=False,
-                                     style=style),
+                                     description="delta (Huber)", continuous_update=False),
         from_logits=ipywidgets.Checkbox(value=False, description="from_logits"))
 
 
@@ -222,12 +220,10 @@ def draw_race(start=2.0, learning_rate=0.15, epochs=300):
 
 def neuron_race_explorer(epochs=300):
     """Sliders for the starting weight and bias and the learning rate over ``draw_race``."""
-    style = {"description_width": "initial"}
-    return ipywidgets.interactive(
+    return interactive(
         lambda start, learning_rate: draw_race(start, learning_rate, epochs),
         start=ipywidgets.FloatSlider(value=2.0, min=-1.0, max=4.0, step=0.25,
-                                     description="start w = b", continuous_update=False,
-                                     style=style),
+                                     description="start w = b", continuous_update=False),
         learning_rate=ipywidgets.FloatSlider(value=0.15, min=0.05, max=1.0, step=0.05,
                                              description="learning rate",
-                                             continuous_update=False, style=style))
+                                             continuous_update=False))

@@ -13,6 +13,7 @@ from ..models.plot import plot_model
 from ..models.summary import summary_text
 from ..optimizers import Adam
 from ..utils import set_random_seed
+from .controls import interactive
 
 FRONTS = ("Flatten", "Conv2D", "Conv2D + MaxPooling2D")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu")
@@ -98,20 +99,18 @@ def model_builder_explorer(x_train, y_train, x_test, y_test):
     """Controls for the front, depth, width, activation, skip connections and
     epochs over ``build_and_train``; prints the summary and shows the graph
     and the accuracy curves."""
-    style = {"description_width": "initial"}
     controls = {
-        "front": ipywidgets.Dropdown(options=FRONTS, value="Flatten", description="first block",
-                                     style=style),
+        "front": ipywidgets.Dropdown(options=FRONTS, value="Flatten", description="first block"),
         "hidden_layers": ipywidgets.IntSlider(value=1, min=0, max=3, description="hidden layers",
-                                              continuous_update=False, style=style),
+                                              continuous_update=False),
         "units": ipywidgets.SelectionSlider(options=[4, 8, 16, 32, 64], value=32,
                                             description="units",
-                                            continuous_update=False, style=style),
+                                            continuous_update=False),
         "activation": ipywidgets.Dropdown(options=ACTIVATIONS, value="relu",
-                                          description="activation", style=style),
-        "residual": ipywidgets.Checkbox(value=False, description="residual (Add)", style=style),
+                                          description="activation"),
+        "residual": ipywidgets.Checkbox(value=False, description="residual (Add)"),
         "epochs": ipywidgets.IntSlider(value=3, min=1, max=5, description="epochs",
-                                       continuous_update=False, style=style),
+                                       continuous_update=False),
     }
     data = (x_train, y_train, x_test, y_test)
 
@@ -123,4 +122,4 @@ def model_builder_explorer(x_train, y_train, x_test, y_test):
         plt.close(result.curves)
         return result
 
-    return ipywidgets.interactive(explore, **controls)
+    return interactive(explore, **controls)

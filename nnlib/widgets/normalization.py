@@ -27,6 +27,7 @@ from ..layers import Activation, BatchNormalization, Dense, LayerNormalization
 from ..optimizers import Adam
 from ..utils import set_random_seed
 from .activations import Table
+from .controls import interactive
 from .regularization import overfitting_data
 
 KINDS = ("none", "batch", "layer")
@@ -362,7 +363,6 @@ def normalization_explorer(data=None):
     data = normalization_data() if data is None else data
     batch = data.x_val[:BATCH]
     runs = {}
-    style = {"description_width": "initial"}
 
     def explore(normalization, mode, epoch, seed):
         if (normalization, seed) not in runs:
@@ -377,12 +377,11 @@ def normalization_explorer(data=None):
         return NormalizationResult(normalization, mode, epoch, seed, statistics, weights,
                                    run.history, figure)
 
-    return ipywidgets.interactive(
+    return interactive(
         explore,
-        normalization=ipywidgets.ToggleButtons(options=KINDS, description="normalization",
-                                               style=style),
-        mode=ipywidgets.ToggleButtons(options=list(MODES), description="mode", style=style),
+        normalization=ipywidgets.ToggleButtons(options=KINDS, description="normalization"),
+        mode=ipywidgets.ToggleButtons(options=list(MODES), description="mode"),
         epoch=ipywidgets.SelectionSlider(options=list(SNAPSHOTS), value=0, description="epoch",
-                                         style=style, continuous_update=False),
-        seed=ipywidgets.IntSlider(0, 0, 4, description="seed", style=style,
+                                         continuous_update=False),
+        seed=ipywidgets.IntSlider(0, 0, 4, description="seed",
                                   continuous_update=False))

@@ -15,6 +15,7 @@ from ..layers.base import Weight
 from ..optimizers import SGD, Adagrad, Adam, RMSprop, get
 from ..optimizers.schedules import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
 from ..utils import generator, set_random_seed
+from .controls import interactive
 
 # -- surfaces ------------------------------------------------------------------------------
 
@@ -254,40 +255,31 @@ def run_race(surface="quadratic", condition_number=20.0, learning_rate=None, ada
     return RaceResult(surface, runs, draw_race(surface, runs, steps))
 
 
-def _slider_style():
-    return {"description_width": "initial"}
-
-
 def optimizer_race_explorer():
     """Controls for ``run_race``: surface, condition number, learning rates,
     momentum, Adam's betas and the number of steps.  Choosing a surface resets
     the learning rates and steps to ones that suit it."""
-    style = _slider_style()
     surface = ipywidgets.Dropdown(options=[(cls.name, key) for key, cls in SURFACES.items()],
                                   value="quadratic", description="surface")
     controls = {
         "surface": surface,
         "condition_number": ipywidgets.FloatLogSlider(
             value=20, base=10, min=0, max=3, step=0.1, description="condition number (quadratic)",
-            continuous_update=False, style=style),
+            continuous_update=False),
         "learning_rate": ipywidgets.FloatLogSlider(
             value=Quadratic.learning_rates[0], base=10, min=-4, max=0.5, step=0.1,
-            description="learning rate (SGD, momentum)", continuous_update=False, style=style),
+            description="learning rate (SGD, momentum)", continuous_update=False),
         "adaptive_rate": ipywidgets.FloatLogSlider(
             value=Quadratic.learning_rates[1], base=10, min=-3, max=0, step=0.1,
-            description="learning rate (RMSprop, Adagrad, Adam)", continuous_update=False,
-            style=style),
+            description="learning rate (RMSprop, Adagrad, Adam)", continuous_update=False),
         "momentum": ipywidgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
-                                           description="momentum", continuous_update=False,
-                                           style=style),
+                                           description="momentum", continuous_update=False),
         "beta_1": ipywidgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
-                                         description="Adam beta_1", continuous_update=False,
-                                         style=style),
+                                         description="Adam beta_1", continuous_update=False),
         "beta_2": ipywidgets.SelectionSlider(options=[0.9, 0.99, 0.999, 0.9999], value=0.999,
-                                             description="Adam beta_2", continuous_update=False,
-                                             style=style),
+                                             description="Adam beta_2", continuous_update=False),
         "steps": ipywidgets.IntSlider(value=Quadratic.steps, min=10, max=500, step=10,
-                                      description="steps", continuous_update=False, style=style),
+                                      description="steps", continuous_update=False),
     }
 
     def suit_surface(change):
@@ -296,7 +288,7 @@ def optimizer_race_explorer():
         controls["steps"].value = cls.steps
 
     surface.observe(suit_surface, names="value")
-    return ipywidgets.interactive(run_race, **controls)
+    return interactive(run_race, **controls)
 
 
 # -- schedules ------------------------------------------------------------------------------------
@@ -383,26 +375,22 @@ def draw_schedule(kind="CosineDecay", learning_rate=0.1, decay_steps=250, decay_
 
 def schedule_explorer(steps=300):
     """Controls for ``draw_schedule``: the schedule and its parameters."""
-    style = _slider_style()
-    return ipywidgets.interactive(
+    return interactive(
         draw_schedule,
         kind=ipywidgets.Dropdown(options=SCHEDULE_KINDS, value="CosineDecay",
                                  description="schedule"),
         learning_rate=ipywidgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.1,
                                                 description="initial rate",
-                                                continuous_update=False, style=style),
+                                                continuous_update=False),
         decay_steps=ipywidgets.IntSlider(value=250, min=10, max=steps, step=10,
-                                         description="decay_steps", continuous_update=False,
-                                         style=style),
+                                         description="decay_steps", continuous_update=False),
         decay_rate=ipywidgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05,
                                           description="decay_rate (exponential, piecewise)",
-                                          continuous_update=False, style=style),
+                                          continuous_update=False),
         alpha=ipywidgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05,
-                                     description="alpha (cosine)", continuous_update=False,
-                                     style=style),
+                                     description="alpha (cosine)", continuous_update=False),
         warmup_steps=ipywidgets.IntSlider(value=20, min=0, max=100, step=5,
-                                          description="warmup_steps", continuous_update=False,
-                                          style=style),
+                                          description="warmup_steps", continuous_update=False),
         steps=ipywidgets.fixed(steps))
 
 

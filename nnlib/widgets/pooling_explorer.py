@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from ..layers.pooling import AveragePooling2D, MaxPooling2D
+from .controls import interactive
 
 LAYERS = {"max": MaxPooling2D, "average": AveragePooling2D}
 
@@ -72,17 +73,16 @@ def draw_pooling(image, mode, pool_size, strides, padding):
 def pooling_explorer(images):
     """Controls over ``draw_pooling``: an image from ``images`` (name -> 2-D array),
     max or average, pool size, stride and padding."""
-    style = {"description_width": "initial"}
 
     def explore(image, mode, pool_size, strides, padding):
         return draw_pooling(images[image], mode, pool_size, strides, padding)
 
-    return ipywidgets.interactive(
+    return interactive(
         explore,
         image=ipywidgets.Dropdown(options=list(images), description="image"),
         mode=ipywidgets.ToggleButtons(options=list(LAYERS), description="pooling"),
-        pool_size=ipywidgets.IntSlider(2, 1, 4, description="pool size", style=style,
+        pool_size=ipywidgets.IntSlider(2, 1, 4, description="pool size",
                                        continuous_update=False),
-        strides=ipywidgets.IntSlider(2, 1, 4, description="stride", style=style,
+        strides=ipywidgets.IntSlider(2, 1, 4, description="stride",
                                      continuous_update=False),
         padding=ipywidgets.ToggleButtons(options=["valid", "same"], description="padding"))

@@ -31,6 +31,7 @@ from ..layers import Dense, Dropout
 from ..optimizers import Adam
 from ..regularizers import L1, L2
 from ..utils import set_random_seed
+from .controls import interactive
 
 KINDS = ("none", "dropout", "l2", "l1")
 PENALTIES = {"l2": L2, "l1": L1}
@@ -242,10 +243,9 @@ def regularization_explorer(data=None):
     """
     data = overfitting_data() if data is None else data
     runs = {}
-    style = {"description_width": "initial"}
     kind = ipywidgets.ToggleButtons(options=KINDS, description="kind")
     strength = ipywidgets.SelectionSlider(options=strength_options("none"), disabled=True,
-                                          description="strength", style=style,
+                                          description="strength",
                                           continuous_update=False)
 
     def follow_kind(change):
@@ -269,8 +269,8 @@ def regularization_explorer(data=None):
         figure = draw_regularization(kind, strength, seed, history, kernel)
         return RegularizationResult(kind, strength, seed, history, kernel, figure)
 
-    widget = ipywidgets.interactive(
+    widget = interactive(
         explore, kind=kind, strength=strength,
-        seed=ipywidgets.IntSlider(0, 0, 4, description="seed", style=style,
+        seed=ipywidgets.IntSlider(0, 0, 4, description="seed",
                                   continuous_update=False))
     return widget
