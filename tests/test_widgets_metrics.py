@@ -278,3 +278,14 @@ def test_explorer_checks_its_data():
     with pytest.raises(ValueError, match=r"threshold_explorer: data\['mine'\]: labels must "
                                          r"hold both classes"):
         threshold_explorer({"mine": Scores(np.zeros(3, int), np.zeros(3), "mine")})
+
+
+def test_the_explorer_prints_the_numbers_it_draws(cancer):
+    """The line under the figure (readable without it) is the figure's title."""
+    from nnlib.widgets.threshold_explorer import draw_threshold, summary
+    point = operating_point(cancer.labels, cancer.scores, 0.3)
+    line = summary(point)
+    assert line.startswith("threshold 0.300, prevalence 0.374 (the data's own): precision ")
+    assert f"recall {point.recall:.3f}" in line and f"F1 {point.f1:.3f}" in line
+    figure = draw_threshold(cancer.labels, cancer.scores, point, "tumours")
+    assert figure._suptitle.get_text() == f"tumours: {line}"

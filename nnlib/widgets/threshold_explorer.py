@@ -312,13 +312,18 @@ def draw_threshold(labels, scores, point, name=""):
     draw_confusion(matrix, point)
     draw_roc(roc, labels, scores, point)
     draw_precision_recall(pr, labels, scores, point)
-    own = "" if point.reweighted else " (the data's own)"
-    figure.suptitle(f"{name + ': ' if name else ''}threshold {point.threshold:.3f}, "
-                    f"prevalence {point.prevalence:.3f}{own}: precision "
-                    f"{point.precision:.3f}, recall {point.recall:.3f}, F1 {point.f1:.3f}, "
-                    f"accuracy {point.accuracy:.3f}")
+    figure.suptitle(f"{name + ': ' if name else ''}{summary(point)}")
     figure.tight_layout()
     return figure
+
+
+def summary(point):
+    """One line of the operating point's numbers: the figure's title, and the
+    text the explorer prints under it (readable without the figure)."""
+    own = "" if point.reweighted else " (the data's own)"
+    return (f"threshold {point.threshold:.3f}, prevalence {point.prevalence:.3f}{own}: "
+            f"precision {point.precision:.3f}, recall {point.recall:.3f}, "
+            f"F1 {point.f1:.3f}, accuracy {point.accuracy:.3f}")
 
 
 @dataclass
@@ -386,6 +391,7 @@ def threshold_explorer(data=None):
         point = operating_point(scores.labels, scores.scores, threshold,
                                 None if own else prevalence)
         figure = draw_threshold(scores.labels, scores.scores, point, data)
+        print(summary(point))
         return ThresholdResult(data, point, figure)
 
     widget = style_controls(ipywidgets.interactive(explore, data=chooser, threshold=threshold,

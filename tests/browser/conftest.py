@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / os.environ.get("BOOK_HTML", "_build/html")
 HOST = "127.0.0.1"
 
-collect_ignore = [] if os.environ.get("BOOK_HTML") else ["test_site.py"]
+collect_ignore = [] if os.environ.get("BOOK_HTML") else ["test_site.py", "test_live_widgets.py"]
 
 
 def chromium_path():
