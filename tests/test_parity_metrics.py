@@ -34,6 +34,14 @@ def data(seed, shape=(60,), positive=0.4):
     return y_true, y_pred, rng.random(shape[0]) * 2
 
 
+def stream_both(ours, theirs, y_true, y_pred, weights, size=16):
+    """Feed nnlib's metric and Keras's the same weighted batches of ``size``."""
+    for start in range(0, len(y_true), size):
+        batch = slice(start, start + size)
+        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+
+
 # -- scikit-learn -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -119,10 +127,7 @@ CASES = [
 def test_confusion_metrics_match_keras_over_weighted_batches(name, arguments):
     y_true, y_pred, weights = data(6, shape=(45, 4))
     ours, theirs = getattr(metrics, name)(**arguments), getattr(keras.metrics, name)(**arguments)
-    for i in range(0, 45, 16):
-        batch = slice(i, i + 16)
-        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
-        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    stream_both(ours, theirs, y_true, y_pred, weights)
     expected = keras.ops.convert_to_numpy(theirs.result())
     assert np.shape(ours.result()) == np.shape(expected)
     close(ours.result(), expected)
@@ -186,10 +191,7 @@ AUC_CASES = [
 def test_auc_matches_keras_over_weighted_batches(arguments):
     y_true, y_pred, weights = data(9, shape=(45, 4))
     ours, theirs = metrics.AUC(**arguments), keras.metrics.AUC(**arguments)
-    for i in range(0, 45, 16):
-        batch = slice(i, i + 16)
-        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
-        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    stream_both(ours, theirs, y_true, y_pred, weights)
     close(ours.result(), keras.ops.convert_to_numpy(theirs.result()))
 
 
@@ -228,10 +230,7 @@ def test_top_k_accuracies_match_keras_over_weighted_batches_with_ties(k):
     for name, y_true in [("SparseTopKCategoricalAccuracy", labels),
                          ("TopKCategoricalAccuracy", np.eye(6)[labels])]:
         ours, theirs = getattr(metrics, name)(k=k), getattr(keras.metrics, name)(k=k)
-        for i in range(0, 45, 16):
-            batch = slice(i, i + 16)
-            ours.update_state(y_true[batch], scores[batch], sample_weight=weights[batch])
-            theirs.update_state(y_true[batch], scores[batch], sample_weight=weights[batch])
+        stream_both(ours, theirs, y_true, scores, weights)
         close(ours.result(), keras.ops.convert_to_numpy(theirs.result()))
 
 
@@ -299,10 +298,7 @@ REGRESSION_CASES = [
 def test_regression_metrics_match_keras_over_weighted_batches(name, arguments):
     y_true, y_pred, weights = regression(40)
     ours, theirs = getattr(metrics, name)(**arguments), getattr(keras.metrics, name)(**arguments)
-    for i in range(0, 80, 25):
-        batch = slice(i, i + 25)
-        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
-        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    stream_both(ours, theirs, y_true, y_pred, weights, size=25)
     expected = keras.ops.convert_to_numpy(theirs.result())
     assert np.shape(ours.result()) == np.shape(expected)
     close(ours.result(), expected)
@@ -365,10 +361,7 @@ def test_f_beta_matches_keras_over_weighted_batches(arguments):
     y_true, y_pred, weights = data(12, shape=(45, 4))
     y_pred[3] = 0.0  # a row of zeros predicts nothing with threshold=None
     ours, theirs = metrics.FBetaScore(**arguments), keras.metrics.FBetaScore(**arguments)
-    for i in range(0, 45, 16):
-        batch = slice(i, i + 16)
-        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
-        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    stream_both(ours, theirs, y_true, y_pred, weights)
     expected = keras.ops.convert_to_numpy(theirs.result())
     assert np.shape(ours.result()) == np.shape(expected)
     np.testing.assert_allclose(ours.result(), expected, atol=1e-6)  # Keras's epsilon
@@ -389,10 +382,7 @@ CONSTRAINED_CASES = [("PrecisionAtRecall", {"recall": 0.7}),
 def test_constrained_rates_match_keras_over_weighted_batches(name, arguments):
     y_true, y_pred, weights = data(13, shape=(45, 4))
     ours, theirs = getattr(metrics, name)(**arguments), getattr(keras.metrics, name)(**arguments)
-    for i in range(0, 45, 16):
-        batch = slice(i, i + 16)
-        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
-        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weights[batch])
+    stream_both(ours, theirs, y_true, y_pred, weights)
     close(ours.result(), keras.ops.convert_to_numpy(theirs.result()))
 
 

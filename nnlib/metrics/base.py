@@ -99,6 +99,17 @@ def per_value(metric, sample_weight, shape, what="values"):
                          f"per sample (or a single number)") from None
 
 
+def per_label(owner, sample_weight, shape):
+    """``sample_weight`` (float64) as one weight per label of a flat ``shape``
+    (a single number weighs every label alike), or ``owner``'s error."""
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim and weights.shape != tuple(shape):
+        raise ValueError(f"{owner}: sample_weight of shape {weights.shape} does not fit the "
+                         f"labels of shape {tuple(shape)}: expected one weight per sample "
+                         f"(or a single number)")
+    return np.broadcast_to(weights, shape)
+
+
 class MeanMetric(Mean):
     """A metric that averages a per-sample ``score(y_true, y_pred)``.
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..checks import describe, is_number, real_number, whole_number
 from ..registry import register
-from .base import Metric, per_value, same_rank
+from .base import Metric, per_label, per_value, same_rank
 
 
 def confusion_matrix(y_true, y_pred, num_classes=None, sample_weight=None):
@@ -42,12 +42,7 @@ def confusion_matrix(y_true, y_pred, num_classes=None, sample_weight=None):
     if sample_weight is None:
         weights, matrix = 1, np.zeros((num_classes, num_classes), dtype=np.int64)
     else:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        if weights.ndim and weights.shape != labels.shape:
-            raise ValueError(f"confusion_matrix: sample_weight of shape {weights.shape} does "
-                             f"not fit the labels of shape {labels.shape}: expected one weight "
-                             f"per sample (or a single number)")
-        weights = np.broadcast_to(weights, labels.shape)
+        weights = per_label("confusion_matrix", sample_weight, labels.shape)
         matrix = np.zeros((num_classes, num_classes), dtype=np.float64)
     np.add.at(matrix, (labels, predictions), weights)
     return matrix

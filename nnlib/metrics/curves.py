@@ -4,6 +4,8 @@ and ``average_precision`` (a step sum).  ``AUC`` estimates the same areas from
 a fixed grid of thresholds, as Keras does."""
 import numpy as np
 
+from .base import per_label
+
 
 def scored(owner, y_true, scores, sample_weight=None):
     """Labels (positive if not 0), scores and weights as three flat float64
@@ -20,15 +22,8 @@ def scored(owner, y_true, scores, sample_weight=None):
     if not np.all(np.isfinite(scores)):
         raise ValueError(f"{owner}: scores must be finite, got {np.sum(~np.isfinite(scores))} "
                          f"NaN or infinite values")
-    if sample_weight is None:
-        weights = np.ones(len(labels))
-    else:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        if weights.ndim and weights.shape != labels.shape:
-            raise ValueError(f"{owner}: sample_weight of shape {weights.shape} does not fit "
-                             f"the labels of shape {labels.shape}: expected one weight per "
-                             f"sample (or a single number)")
-        weights = np.broadcast_to(weights, labels.shape)
+    weights = np.ones(len(labels)) if sample_weight is None else \
+        per_label(owner, sample_weight, labels.shape)
     positive = np.where(labels != 0, weights, 0.0)
     negative = np.where(labels == 0, weights, 0.0)
     return positive, negative, scores

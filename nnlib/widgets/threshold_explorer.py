@@ -58,7 +58,6 @@ from .. import Input, Sequential
 from ..backend import floatx_scope
 from ..checks import real_number, whole_number
 from ..layers import Dense
-from ..metrics import Precision, Recall
 from ..metrics.confusion import confusion_matrix, f_beta, ratio
 from ..metrics.curves import average_precision, precision_recall_curve, roc_auc, roc_curve
 from ..optimizers import Adam
@@ -219,10 +218,9 @@ def operating_point(labels, scores, threshold, prevalence=None):
     (``prevalence=None``: the data's own, every sample weighing 1).
 
     The counts come from ``nnlib.metrics.confusion_matrix``; precision
-    :math:`TP/(TP+FP)` and recall :math:`TP/(TP+FN)` from nnlib's
-    ``Precision`` and ``Recall`` metrics, :math:`F_1` from ``f_beta``, the
-    false-positive rate :math:`FP/(FP+TN)` and the accuracy
-    :math:`(TP+TN)/\\text{total}` from the counts.  An undefined ratio is 0.
+    :math:`TP/(TP+FP)`, recall :math:`TP/(TP+FN)`, the false-positive rate
+    :math:`FP/(FP+TN)` and the accuracy :math:`(TP+TN)/\\text{total}` from
+    the counts, :math:`F_1` from ``f_beta``.  An undefined ratio is 0.
 
     >>> point = operating_point([0, 0, 1, 1], [0.2, 0.6, 0.4, 0.9], 0.5)
     >>> point.matrix
@@ -248,15 +246,16 @@ def operating_point(labels, scores, threshold, prevalence=None):
     predicted = (scores > threshold).astype(np.int64)
     matrix = confusion_matrix(labels, predicted, num_classes=2, sample_weight=weights)
     (tn, fp), (fn, tp) = matrix.tolist()
-    precision = float(Precision(thresholds=threshold, dtype="float64")(
-        labels, scores, sample_weight=weights))
-    recall = float(Recall(thresholds=threshold, dtype="float64")(
-        labels, scores, sample_weight=weights))
-    fpr = float(ratio(np.float64(fp), np.float64(fp + tn)))
+    precision, recall, fpr = share(tp, fp), share(tp, fn), share(fp, tn)
     return OperatingPoint(threshold, float(prevalence), reweighted, weights, matrix,
                           tp, fp, tn, fn, precision, recall,
                           f1=float(f_beta(precision, recall)),
                           accuracy=(tp + tn) / (tp + fp + tn + fn), fpr=fpr)
+
+
+def share(part, rest):
+    """``part / (part + rest)``, 0 where both are 0 (Keras's rule for an undefined ratio)."""
+    return float(ratio(np.float64(part), np.float64(part + rest)))
 
 
 def draw_confusion(ax, point):
