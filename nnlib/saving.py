@@ -74,6 +74,10 @@ FORMAT = "nnlib.model"
 FORMAT_VERSION = 1
 WEIGHTS_FORMAT = "nnlib.weights"
 FORMAT_KEY = "__format__"
+# The file names save and save_weights take: nnlib's own formats, and Keras 3's
+# (written and read by nnlib.interop, which needs h5py: pip install nnlib-reference[keras]).
+MODEL_SUFFIXES = (".nnlib", ".keras")
+WEIGHTS_SUFFIXES = (".weights.npz", ".weights.h5")
 MEMBERS = ("metadata.json", "config.json", "model.weights.npz")
 OPTIONAL_MEMBERS = ("optimizer.npz",)
 
