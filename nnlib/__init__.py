@@ -8,8 +8,8 @@ its maths: ``forward`` and ``backward`` are the formulas.
 'mean_squared_error'
 """
 from . import activations, backend, initializers, layers, losses, metrics, optimizers, registry
-from . import experiments, regularizers, serialization, testing, utils
-from . import callbacks, saving
+from . import custom_objects, experiments, regularizers, serialization, testing, utils
+from . import callbacks, interop, saving
 from .models import Input, Model, Sequential, plot_model
 from .registry import table
 from .saving import load_model
@@ -30,7 +30,7 @@ _GETTERS = {"activation": activations.get, "initializer": initializers.get,
             "optimizer": optimizers.get}
 
 
-__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "experiments",
-           "get", "initializers", "layers", "load_model", "losses", "metrics", "optimizers",
-           "plot_model", "registry", "regularizers", "saving", "serialization", "table",
-           "testing", "utils"]
+__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "custom_objects",
+           "experiments", "get", "initializers", "interop", "layers", "load_model", "losses",
+           "metrics", "optimizers", "plot_model", "registry", "regularizers", "saving",
+           "serialization", "table", "testing", "utils"]

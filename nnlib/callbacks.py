@@ -1,36 +1,68 @@
-"""Callbacks: code that ``fit`` calls at the edges of training, epochs and batches.
+"""Callbacks: code that ``fit``, ``evaluate`` and ``predict`` call at the edges
+of training, epochs and batches.
 
-``fit`` calls, in this order (Keras 3's)::
+They call, in this order (Keras 3's)::
 
-    on_train_begin()
-      on_epoch_begin(epoch)
-        on_train_batch_begin(batch)  /  on_train_batch_end(batch, logs)   # each batch
-      on_epoch_end(epoch, logs)        # logs hold the epoch's means and val_ entries
-    on_train_end(logs)
+    fit:
+    on_train_begin(logs)
+      on_epoch_begin(epoch, logs)
+        on_train_batch_begin(batch, logs)   # each batch; Callback's default
+        on_train_batch_end(batch, logs)     #   calls on_batch_begin / on_batch_end
+        on_test_begin(logs)                 # validation, on the epochs that have it:
+          on_test_batch_begin(batch, logs)  #   the evaluate calls below
+          on_test_batch_end(batch, logs)
+        on_test_end(logs)
+      on_epoch_end(epoch, logs)             # the epoch's means and the val_ entries
+    on_train_end(logs)                      # the last epoch's logs
+
+    evaluate:                               predict:
+    on_test_begin(logs)                     on_predict_begin(logs)
+      on_test_batch_begin(batch, logs)        on_predict_batch_begin(batch, logs)
+      on_test_batch_end(batch, logs)          on_predict_batch_end(batch, logs)
+    on_test_end(logs)                       on_predict_end(logs)
+
+``logs`` is always a dict: empty for the begin hooks; the running means of
+the loss and the metrics after a train or test batch; ``{"outputs": ...}``
+(the batch's predictions) after a predict batch.  The callbacks of one call
+share one copy of the logs, so a callback can add an entry for the next ones
+(``History`` comes last and records it).
 
 Write your own by subclassing ``Callback`` and overriding any hook (or with
-``LambdaCallback``); ``fit`` sets ``self.model`` first.  A callback stops
+``LambdaCallback``).  Before the first hook, ``self.model`` is the model and
+``self.params`` is ``{"verbose": ..., "epochs": ..., "steps": ...}``
+(``steps``: batches per epoch, ``None`` when unknown).  A callback stops
 training by setting ``self.model.stop_training = True``: ``fit`` checks it
 after every batch and every epoch (``TerminateOnNaN`` does so when the loss
-stops being a number).
+stops being a number); ``model.stop_evaluating`` and ``model.stop_predicting``
+do the same for ``evaluate`` and ``predict``.
 """
+import csv
 import math
 import os
 import warnings
 
 from .checks import flag, one_of, real_number, whole_number
+from .saving import MODEL_SUFFIXES, WEIGHTS_SUFFIXES
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
-         "on_train_batch_begin", "on_train_batch_end")
+         "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
+         "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+         "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+         "on_predict_batch_end")
 
 
 class Callback:
-    """Override any of the hooks; ``self.model`` is set by ``fit``."""
+    """Override any of the hooks; ``self.model`` and ``self.params`` are set
+    before the first one is called."""
 
     model = None
+    params = None
 
     def set_model(self, model):
         self.model = model
+
+    def set_params(self, params):
+        self.params = params
 
     def on_train_begin(self, logs=None):
         pass
@@ -45,30 +77,84 @@ class Callback:
         pass
 
     def on_train_batch_begin(self, batch, logs=None):
-        pass
+        self.on_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        """Keras's older name for ``on_train_batch_begin``, which calls it."""
+
+    def on_batch_end(self, batch, logs=None):
+        """Keras's older name for ``on_train_batch_end``, which calls it."""
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
         pass
 
 
 class CallbackList:
-    """Several callbacks called as one, in order (what ``fit`` holds)."""
+    """Several callbacks called as one, in order (what ``fit``, ``evaluate`` and
+    ``predict`` hold): ``callbacks.on_epoch_end(epoch, logs)`` calls every
+    callback's ``on_epoch_end`` with one copy of ``logs`` (``{}`` for ``None``).
 
-    def __init__(self, callbacks, model):
-        self.callbacks = list(callbacks)
+    As Keras's: ``add_history`` appends a ``History`` (unless the list holds
+    one) and makes it ``model.history``; ``params`` (``verbose``, ``epochs``,
+    ``steps``) are handed to every callback.  nnlib's loops print their own
+    progress, so there is no progress-bar callback to add (``add_progbar``).
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        self.callbacks = list(callbacks or [])
+        if flag("CallbackList", "add_progbar", add_progbar):
+            raise ValueError("CallbackList: add_progbar=True has no nnlib equivalent: fit, "
+                             "evaluate and predict print their progress with verbose=1")
+        histories = [c for c in self.callbacks if isinstance(c, History)]
+        if flag("CallbackList", "add_history", add_history) and not histories:
+            histories.append(History())
+            self.callbacks.append(histories[0])
+        self.params = params
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
-                raise TypeError(f"fit: callbacks must be a list of Callback instances, got "
-                                f"{callback!r} in it")
-            callback.set_model(model)
+                raise TypeError(f"CallbackList: callbacks must be a list of Callback "
+                                f"instances, got {callback!r} in it")
+            if model is not None:
+                callback.set_model(model)
+            callback.set_params(params)
+        if model is not None and add_history:
+            model.history = histories[0]
 
     def __getattr__(self, hook):
         if hook not in HOOKS:
             raise AttributeError(hook)
+        numbered = "epoch" in hook or "batch" in hook  # takes the epoch or batch number
 
-        def call(*args):
+        def call(*args, logs=None):
+            number, rest = (args[:1], args[1:]) if numbered else ((), args)
+            shared = dict((rest[0] if rest else logs) or {})
             for callback in self.callbacks:
-                getattr(callback, hook)(*args)
+                getattr(callback, hook)(*number, shared)
         return call
 
 
@@ -76,7 +162,8 @@ class LambdaCallback(Callback):
     """A callback from plain functions, e.g.
     ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))``.
 
-    Each argument is named after its hook and takes that hook's arguments.
+    Each argument is named after its hook (any of ``HOOKS``) and takes that
+    hook's arguments: ``(logs)`` or ``(epoch or batch, logs)``.
     """
 
     def __init__(self, **hooks):
@@ -118,6 +205,14 @@ def improvement_direction(monitor, directions):
     """
     direction = directions.get(monitor) or directions.get(monitor.removeprefix("val_"))
     return {"down": "min", "up": "max", None: None}[direction]
+
+
+def warn_missing(callback, what, logs):
+    """Keras's warning when the watched quantity is not in the logs: the callback
+    then does nothing for that epoch (a misspelt ``monitor`` is the usual cause)."""
+    warnings.warn(f"{type(callback).__name__}: {what} conditioned on metric "
+                  f"'{callback.monitor}' which is not available. Available metrics are: "
+                  f"{', '.join(logs or {})}", stacklevel=3)
 
 
 class MonitorCallback(Callback):
@@ -176,7 +271,8 @@ class EarlyStopping(MonitorCallback):
     """Stop training when ``monitor`` has not improved for ``patience`` epochs.
 
     As in Keras: ``patience`` epochs without improvement stop training (never
-    after the first epoch); with ``restore_best_weights`` the model gets back
+    after the first epoch); a ``monitor`` missing from the logs is warned
+    about and the epoch does not count; with ``restore_best_weights`` the model gets back
     the weights of its best epoch when training ends; ``baseline`` must be
     beaten for the wait to restart; no stopping before ``start_from_epoch``.
     ``mode`` is ``"min"``, ``"max"`` or ``"auto"``: the direction the model
@@ -203,12 +299,12 @@ class EarlyStopping(MonitorCallback):
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
-        if epoch < self.start_from_epoch:
-            return
         value = self.watch(logs)
         if value is None:
-            raise KeyError(f"EarlyStopping: '{self.monitor}' is not in the logs; "
-                           f"available: {sorted(logs or {})}")
+            warn_missing(self, "early stopping", logs)
+            return
+        if epoch < self.start_from_epoch:
+            return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
@@ -234,13 +330,15 @@ class EarlyStopping(MonitorCallback):
 
 
 class ModelCheckpoint(MonitorCallback):
-    """Save the model (or its weights) at the end of each epoch.
+    """Save the model (or its weights) at the end of each epoch, or every
+    ``save_freq`` batches.
 
     ``filepath`` may hold ``str.format`` fields filled with the epoch
-    (counting from 1) and the logs: ``"ckpt-{epoch:02d}-{val_loss:.3f}.nnlib"``.
-    As Keras insists on ``.keras`` and ``.weights.h5``, nnlib insists on its
-    own suffixes: ``.nnlib`` for a whole model (``model.save``) and
-    ``.weights.npz`` with ``save_weights_only=True`` (``model.save_weights``).
+    (counting from 1), the batch (when saving every ``save_freq`` batches,
+    from 1) and the logs: ``"ckpt-{epoch:02d}-{val_loss:.3f}.nnlib"``.  It
+    ends in a model file's suffix (``.nnlib`` or Keras's ``.keras``) for
+    ``model.save``, or in a weights file's suffix (``.weights.npz`` or
+    ``.weights.h5``) with ``save_weights_only=True`` (``model.save_weights``).
 
     Args:
         monitor, mode: the quantity that decides what "best" means, and whether
@@ -249,44 +347,69 @@ class ModelCheckpoint(MonitorCallback):
         save_best_only: save only when ``monitor`` improves (a path without
             fields then always holds the best model so far).
         save_weights_only: save the weights alone.
+        save_freq: ``"epoch"`` (after each epoch, with the epoch's logs) or a
+            number of training batches (after every that many, counted across
+            epochs, with the batch's running logs, which have no ``val_`` entries).
         initial_value_threshold: a value the first save must beat.
         verbose: 1 prints a line when the callback saves (or declines to).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", initial_value_threshold=None):
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
         if not isinstance(filepath, (str, os.PathLike)):
             raise TypeError(f"ModelCheckpoint: filepath must be a path, got {filepath!r}")
         filepath = os.fspath(filepath)
         save_weights_only = flag("ModelCheckpoint", "save_weights_only", save_weights_only)
-        suffix = ".weights.npz" if save_weights_only else ".nnlib"
-        if not filepath.endswith(suffix):
+        suffixes = WEIGHTS_SUFFIXES if save_weights_only else MODEL_SUFFIXES
+        if not filepath.endswith(suffixes):
             raise ValueError(f"ModelCheckpoint: with save_weights_only={save_weights_only} "
-                             f"the filepath must end in {suffix!r}, got {filepath!r}")
+                             f"the filepath must end in one of {suffixes}, got {filepath!r}")
+        if save_freq != "epoch":
+            save_freq = whole_number("ModelCheckpoint", "save_freq (if not 'epoch')", save_freq)
         super().__init__(monitor, mode, 0.0, initial_value_threshold)
         self.filepath = filepath
         self.verbose = verbose
         self.save_best_only = flag("ModelCheckpoint", "save_best_only", save_best_only)
         self.save_weights_only = save_weights_only
+        self.save_freq = save_freq
 
     def on_train_begin(self, logs=None):
         self.reset()
+        self.batches_since_saving = 0
 
-    def file_path(self, epoch, logs):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self.batches_since_saving += 1
+        if self.batches_since_saving >= self.save_freq:
+            self.batches_since_saving = 0
+            self.save(self.epoch, logs, batch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self.save(epoch, logs)
+
+    def file_path(self, epoch, logs, batch=None):
         """``filepath`` with its fields filled in."""
+        numbers = {"epoch": epoch + 1} if batch is None else \
+            {"epoch": epoch + 1, "batch": batch + 1}
         try:
-            return self.filepath.format(epoch=epoch + 1, **(logs or {}))
+            return self.filepath.format(**numbers, **(logs or {}))
         except KeyError as error:
             raise KeyError(f"ModelCheckpoint: cannot fill in {self.filepath!r}: no {error} "
                            f"in the logs {sorted(logs or {})}") from None
 
-    def on_epoch_end(self, epoch, logs=None):
-        path = self.file_path(epoch, logs)
+    def save(self, epoch, logs, batch=None):
+        path = self.file_path(epoch, logs, batch)
         if self.save_best_only:
             value = self.watch(logs)
             if value is None:
                 warnings.warn(f"ModelCheckpoint: can save the best model only with "
-                              f"'{self.monitor}' in the logs; saving anyway", stacklevel=2)
+                              f"'{self.monitor}' in the logs; saving anyway", stacklevel=3)
             elif not self.is_improvement(value, self.best):
                 if self.verbose:
                     print(f"Epoch {epoch + 1}: {self.monitor} did not improve from "
@@ -334,6 +457,118 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(MonitorCallback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved
+    for ``patience`` epochs (Keras 3's callback).
+
+    After each epoch: the rate is added to the logs as ``learning_rate``; an
+    improvement (by more than ``min_delta``) resets the wait; otherwise the
+    wait grows and, reaching ``patience``, the rate becomes
+    :math:`\\max(\\text{rate} \\cdot \\text{factor}, \\text{min\\_lr})` (if above
+    ``min_lr``), after which ``cooldown`` epochs pass without counting.
+
+    Args:
+        monitor, mode, min_delta: what is watched, as for ``EarlyStopping``.
+        factor: the multiplier, in ``[0, 1)``.
+        patience: epochs without improvement before a reduction.
+        cooldown: epochs after a reduction during which the wait stays 0.
+        min_lr: the rate is never reduced below it.
+        verbose: 1 prints a line at each reduction.
+    """
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+        super().__init__(monitor, mode, min_delta)
+        owner = "ReduceLROnPlateau"
+        self.factor = real_number(owner, "factor", factor, 0, 1, high_open=True)
+        self.patience = whole_number(owner, "patience", patience, minimum=0)
+        self.cooldown = whole_number(owner, "cooldown", cooldown, minimum=0)
+        self.min_lr = real_number(owner, "min_lr", min_lr, low=0)
+        self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        self.reset()
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {} if logs is None else logs
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        value = self.watch(logs)
+        if value is None:
+            warn_missing(self, "learning rate reduction", logs)
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.is_improvement(value, self.best):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience and self.reduce(epoch):
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def reduce(self, epoch):
+        """Lower the rate if it is above ``min_lr``; whether it was."""
+        rate = float(self.model.optimizer.learning_rate)
+        if rate <= self.min_lr:
+            return False
+        new_rate = max(rate * self.factor, self.min_lr)
+        self.model.optimizer.learning_rate = new_rate
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_rate}.")
+        return True
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as a row of a CSV file, as Keras 3 does.
+
+    The first epoch fixes the columns: ``epoch`` (from 0), then the logs'
+    names in alphabetical order; without validation the ``val_`` columns are
+    added anyway and hold ``NA``.  The file is rewritten by each ``fit``
+    unless ``append=True``, which adds rows (and a header only to an empty file).
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(f"CSVLogger: filename must be a path, got {filename!r}")
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"CSVLogger: separator must be one character, got {separator!r}")
+        self.filename = os.fspath(filename)
+        self.separator = separator
+        self.append = flag("CSVLogger", "append", append)
+        self.file = None
+
+    def on_train_begin(self, logs=None):
+        with_header = not (self.append and os.path.exists(self.filename)
+                           and os.path.getsize(self.filename))
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+        self.writer = csv.writer(self.file, delimiter=self.separator)
+        self.keys = None
+        self.with_header = with_header
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if not any(key.startswith("val_") for key in self.keys):
+                self.keys += [f"val_{key}" for key in self.keys]
+            if self.with_header:
+                self.writer.writerow(["epoch", *self.keys])
+        self.writer.writerow([epoch, *(csv_value(logs.get(key, "NA")) for key in self.keys)])
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        self.file.close()
+
+
+def csv_value(value):
+    """A log as Keras writes it in a CSV cell: a list as ``"[a, b]"``, else as is."""
+    if isinstance(value, str) or getattr(value, "ndim", None) == 0 or \
+            not hasattr(value, "__iter__"):
+        return value
+    return f'"[{", ".join(map(str, value))}]"'
 
 
 class TerminateOnNaN(Callback):

@@ -26,6 +26,12 @@ def describe(component):
     return f"{type(component).__name__} '{component.name}'"
 
 
+def short_repr(value, limit=200):
+    """``repr(value)``, cut to ``limit`` characters: data quoted in a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def is_number(value):
     """Whether ``value`` is a real number, and not a bool (``True`` is an ``int`` in Python)."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))

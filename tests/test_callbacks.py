@@ -1,14 +1,15 @@
-"""Callbacks: the order of the hooks, History, EarlyStopping, ModelCheckpoint,
-LearningRateScheduler and callbacks of one's own."""
+"""Callbacks: the order of the hooks, their logs and params, History,
+EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau,
+CSVLogger and callbacks of one's own (Keras parity: test_parity_training_api)."""
 import os
 
 import numpy as np
 import pytest
 
 from nnlib import load_model
-from nnlib.callbacks import (Callback, EarlyStopping, History, LambdaCallback,
-                             LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
-                             improvement_direction)
+from nnlib.callbacks import (HOOKS, Callback, CallbackList, CSVLogger, EarlyStopping, History,
+                             LambdaCallback, LearningRateScheduler, ModelCheckpoint,
+                             ReduceLROnPlateau, TerminateOnNaN, improvement_direction)
 from nnlib.layers import Dense
 from nnlib.metrics import MeanMetric
 from nnlib.models import Input, Sequential
@@ -131,10 +132,12 @@ def test_restore_best_weights_gives_back_the_best_epochs_weights(data):
         np.testing.assert_array_equal(restored, best)
 
 
-def test_early_stopping_names_a_missing_quantity(data):
-    with pytest.raises(KeyError, match=r"'val_loss' is not in the logs; available: "
-                                       r"\['accuracy', 'loss'\]"):
-        model().fit(*data, epochs=2, verbose=0, callbacks=[EarlyStopping()])
+def test_early_stopping_warns_of_a_missing_quantity_and_carries_on(data):
+    with pytest.warns(UserWarning, match=r"EarlyStopping: early stopping conditioned on metric "
+                                         r"'val_loss' which is not available. Available "
+                                         r"metrics are: loss, accuracy"):
+        history = model().fit(*data, epochs=3, verbose=0, callbacks=[EarlyStopping()])
+    assert history.epoch == [0, 1, 2]
 
 
 def test_the_direction_is_the_models_for_that_log():
@@ -235,10 +238,17 @@ def test_save_best_only_maximises_an_accuracy(data, tmp_path, capsys):
 
 
 def test_checkpoint_suffixes_and_missing_fields(data, tmp_path):
-    with pytest.raises(ValueError, match=r"must end in '\.weights\.npz'"):
+    with pytest.raises(ValueError, match=r"must end in one of \('\.weights\.npz', "
+                                         r"'\.weights\.h5'\), got '.*w\.npz'"):
         ModelCheckpoint(tmp_path / "w.npz", save_weights_only=True)
-    with pytest.raises(ValueError, match=r"must end in '\.nnlib'"):
-        ModelCheckpoint(tmp_path / "model.keras")
+    with pytest.raises(ValueError, match=r"must end in one of \('\.nnlib', '\.keras'\)"):
+        ModelCheckpoint(tmp_path / "model.weights.npz")
+    with pytest.raises(ValueError, match=r"must end in one of \('\.weights\.npz'"):
+        ModelCheckpoint(tmp_path / "model.nnlib", save_weights_only=True)
+    for path, weights_only in (("m.nnlib", False), ("m.keras", False),
+                               ("m.weights.npz", True), ("m.weights.h5", True)):
+        assert ModelCheckpoint(tmp_path / path, save_weights_only=weights_only).filepath \
+            == str(tmp_path / path)
     checkpoint = ModelCheckpoint(str(tmp_path / "{val_auc}.nnlib"))
     with pytest.raises(KeyError, match="no 'val_auc' in the logs"):
         model().fit(*data, epochs=1, verbose=0, callbacks=[checkpoint])
@@ -369,6 +379,156 @@ def test_callback_arguments_are_checked(make, error, message):
 
 
 def test_fit_names_a_callback_that_is_not_one(data):
-    with pytest.raises(TypeError, match="fit: callbacks must be a list of Callback instances, "
-                                        "got 'early' in it"):
+    with pytest.raises(TypeError, match="CallbackList: callbacks must be a list of Callback "
+                                        "instances, got 'early' in it"):
         model().fit(*data, epochs=1, verbose=0, callbacks=["early"])
+
+
+# -- the protocol: logs, params, the test and predict hooks -------------------------------------
+
+def test_every_hook_gets_a_dict_and_the_params_are_set_first(data):
+    seen = []
+
+    class Spy(Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(("train_begin", logs, dict(self.params)))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(("epoch_begin", logs))
+
+        def on_test_begin(self, logs=None):
+            seen.append(("test_begin", logs, dict(self.params)))
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            seen.append(("predict_batch_begin", logs))
+
+    net = model()
+    net.fit(*data, batch_size=5, epochs=2, callbacks=[Spy()], verbose=0)
+    net.evaluate(*data, batch_size=4, callbacks=[Spy()], verbose=0)
+    net.predict(data[0], batch_size=16, callbacks=[Spy()])
+    assert seen == [("train_begin", {}, {"verbose": 0, "epochs": 2, "steps": 4}),
+                    ("epoch_begin", {}), ("epoch_begin", {}),
+                    ("test_begin", {}, {"verbose": 0, "epochs": 1, "steps": 4}),
+                    ("predict_batch_begin", {})]
+
+
+def test_lambda_callback_takes_every_hook_and_a_list_shares_one_copy_of_the_logs(data):
+    events = []
+    hooks = {hook: (lambda hook: lambda *args: events.append(hook))(hook) for hook in HOOKS}
+    net = model()
+    net.fit(*data, batch_size=16, validation_data=data, verbose=0,
+            callbacks=[LambdaCallback(**hooks)])
+    net.predict(data[0], callbacks=[LambdaCallback(**hooks)])
+    assert events == ["on_train_begin", "on_epoch_begin", "on_train_batch_begin",
+                      "on_train_batch_end", "on_test_begin", "on_test_batch_begin",
+                      "on_test_batch_end", "on_test_end", "on_epoch_end", "on_train_end",
+                      "on_predict_begin", "on_predict_batch_begin", "on_predict_batch_end",
+                      "on_predict_end"]  # LambdaCallback's train-batch hooks replace the aliases
+    callbacks = CallbackList([LambdaCallback(on_epoch_end=lambda e, logs: logs.update(a=1)),
+                              History()], model=None)
+    logs = {"loss": 0.5}
+    callbacks.on_epoch_end(0, logs)
+    assert callbacks.callbacks[1].history == {"loss": [0.5], "a": [1]} and logs == {"loss": 0.5}
+
+
+def test_a_callback_stops_evaluate_and_predict(data):
+    net = model()
+    stop_evaluating = LambdaCallback(
+        on_test_batch_end=lambda batch, logs: setattr(net, "stop_evaluating", True))
+    stop_predicting = LambdaCallback(
+        on_predict_batch_end=lambda batch, logs: setattr(net, "stop_predicting", True))
+    first_four = net.evaluate(data[0][:4], data[1][:4], verbose=0, return_dict=True)
+    stopped = net.evaluate(*data, batch_size=4, verbose=0, return_dict=True,
+                           callbacks=[stop_evaluating])
+    assert stopped == first_four
+    assert net.predict(data[0], batch_size=4, callbacks=[stop_predicting]).shape == (4, 2)
+
+
+def test_predict_batch_logs_hold_the_outputs(data):
+    outputs = []
+    net = model()
+    net.predict(data[0], batch_size=10,
+                callbacks=[LambdaCallback(on_predict_batch_end=lambda b, logs: outputs.append(
+                    logs["outputs"]))])
+    np.testing.assert_array_equal(np.concatenate(outputs), net.predict(data[0]))
+
+
+# -- ModelCheckpoint every few batches ---------------------------------------------------------
+
+def test_checkpoint_every_few_batches_fills_in_the_batch(data, tmp_path):
+    checkpoint = ModelCheckpoint(str(tmp_path / "{epoch}-{batch}-{loss:.2f}.weights.npz"),
+                                 save_weights_only=True, save_freq=3)
+    model().fit(*data, batch_size=4, epochs=2, callbacks=[checkpoint], verbose=0)
+    assert [name.split("-")[:2] for name in sorted(os.listdir(tmp_path))] == \
+        [["1", "3"], ["2", "2"]]  # batches 3 and 6 of 4 per epoch
+
+
+@pytest.mark.parametrize("save_freq, error", [("batch", TypeError), (0, ValueError),
+                                              (2.5, ValueError)])
+def test_checkpoint_save_freq_is_epoch_or_a_number_of_batches(save_freq, error):
+    with pytest.raises(error, match=r"ModelCheckpoint: save_freq \(if not 'epoch'\) must be a "
+                                    r"whole number >= 1"):
+        ModelCheckpoint("m.nnlib", save_freq=save_freq)
+
+
+# -- ReduceLROnPlateau ---------------------------------------------------------------------------
+
+def test_reduce_lr_on_plateau_prints_its_reductions_and_stops_at_min_lr(data, capsys):
+    net = model(learning_rate=0.1)
+    reduce = ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=0.03,
+                               verbose=1)
+    history = net.fit(*data, epochs=5, verbose=0,
+                      callbacks=[Scripted([1.0] * 5), reduce])
+    assert history.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.05, 0.03, 0.03])
+    assert capsys.readouterr().out.splitlines() == [
+        "Epoch 2: ReduceLROnPlateau reducing learning rate to 0.05.",
+        "Epoch 3: ReduceLROnPlateau reducing learning rate to 0.03."]
+    with pytest.warns(UserWarning, match="ReduceLROnPlateau: learning rate reduction "
+                                         "conditioned on metric 'val_loss' which is not "
+                                         "available. Available metrics are: loss, accuracy, "
+                                         "learning_rate"):
+        model().fit(*data, epochs=1, verbose=0, callbacks=[ReduceLROnPlateau()])
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"factor": 1.0}, ValueError, r"factor must be a finite number in \[0, 1\), got 1.0"),
+    ({"patience": -1}, ValueError, "patience must be a whole number >= 0, got -1"),
+    ({"cooldown": 0.5}, ValueError, "cooldown must be a whole number >= 0, got 0.5"),
+    ({"min_lr": -1}, ValueError, "min_lr must be a finite number >= 0, got -1"),
+    ({"mode": "least"}, ValueError, "mode must be one of"),
+])
+def test_reduce_lr_on_plateau_checks_its_arguments(arguments, error, message):
+    with pytest.raises(error, match=f"ReduceLROnPlateau: {message}"):
+        ReduceLROnPlateau(**arguments)
+
+
+# -- CSVLogger -----------------------------------------------------------------------------------
+
+def test_csv_logger_writes_a_row_per_epoch_and_appends(data, tmp_path):
+    path = tmp_path / "log.csv"
+    model().fit(*data, epochs=2, validation_data=data, verbose=0, callbacks=[CSVLogger(path)])
+    rows = path.read_text().splitlines()
+    assert rows[0] == "epoch,accuracy,loss,val_accuracy,val_loss"
+    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1"]
+    model().fit(*data, epochs=1, validation_data=data, verbose=0,
+                callbacks=[CSVLogger(path, append=True)])
+    assert len(path.read_text().splitlines()) == 4
+    with pytest.raises(ValueError, match="CSVLogger: separator must be one character, got ';;'"):
+        CSVLogger(path, separator=";;")
+    with pytest.raises(TypeError, match="CSVLogger: filename must be a path, got 3"):
+        CSVLogger(3)
+
+
+def test_a_callback_list_as_keras_builds_it_for_a_loop_of_ones_own(data):
+    net = model()
+    spy = LambdaCallback()
+    callbacks = CallbackList([spy], add_history=True, model=net, epochs=3)
+    assert isinstance(net.history, History) and callbacks.callbacks == [spy, net.history]
+    assert spy.model is net and spy.params == {"epochs": 3}
+    callbacks.on_epoch_end(0, {"loss": 1.0})
+    assert net.history.history == {"loss": [1.0]}
+    own = History()
+    history = net.fit(*data, epochs=1, verbose=0, callbacks=[own])
+    assert history is own is net.history  # fit adds no second History
+    with pytest.raises(ValueError, match="add_progbar=True has no nnlib equivalent"):
+        CallbackList([], add_progbar=True)

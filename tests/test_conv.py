@@ -1,6 +1,7 @@
-"""Conv1D and Conv2D: shapes for every padding/stride/dilation, values against a
-direct loop over the definition, the input gradient skipped when not needed,
-dtypes and errors."""
+"""Conv1D, Conv2D and Conv2DTranspose: shapes for every padding/stride/dilation, values
+against a direct loop over the definition, the transposed convolution as the
+convolution's input gradient, the input gradient skipped when not needed, dtypes and
+errors."""
 import itertools
 import math
 import re
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from nnlib.backend import floatx_scope
-from nnlib.layers.conv import Conv1D, Conv2D
+from nnlib.layers.conv import Conv1D, Conv2D, Conv2DTranspose
 from nnlib.layers import conv_utils
 from nnlib.testing import check_gradients
 
@@ -109,6 +110,10 @@ def test_same_padding_puts_the_odd_cell_after():
     lambda: (Conv2D(2, (2, 3), dilation_rate=(2, 1), padding="same", activation="sigmoid"),
              (1, 6, 5, 3)),
     lambda: (Conv1D(2, 4, strides=3, padding="same", activation="tanh"), (2, 9, 2)),
+    lambda: (Conv2DTranspose(2, 3, strides=2, padding="valid", output_padding=1), (2, 3, 2, 2)),
+    lambda: (Conv2DTranspose(2, (2, 3), dilation_rate=(2, 1), padding="same",
+                             activation="sigmoid"), (1, 3, 4, 3)),
+    lambda: (Conv2DTranspose(3, 1, strides=3, padding="same", use_bias=False), (2, 2, 3, 2)),
 ])
 def test_gradients_for_more_configurations(sample, rng):
     with floatx_scope("float64"):
@@ -249,3 +254,144 @@ def test_config_rebuilds_the_layer():
     clone = Conv2D.from_config(config)
     assert clone.get_config() == config
     assert Conv1D.from_config(Conv1D(2, 3, padding="causal").get_config()).padding == "causal"
+
+
+# -- Conv2DTranspose -------------------------------------------------------------------
+
+def direct_conv_transpose(x, W, b, strides, dilation, out_shape, crops_before):
+    """The definition, one input cell at a time: each spreads x[p] W[u]^T over
+    cell p s + u d of the full output, which is then cut to ``out_shape``
+    starting ``crops_before`` cells in (zeros beyond the full output)."""
+    full = [(n - 1) * s + (k - 1) * d + 1
+            for n, k, s, d in zip(x.shape[1:-1], W.shape[:2], strides, dilation)]
+    size = [max(f, c + o) for f, c, o in zip(full, crops_before, out_shape)]
+    y = np.zeros((len(x), *size, W.shape[2]))
+    for p in np.ndindex(*x.shape[1:-1]):
+        for u in np.ndindex(*W.shape[:2]):
+            cell = tuple(pi * s + ui * d for pi, ui, s, d in zip(p, u, strides, dilation))
+            y[(slice(None), *cell)] += x[(slice(None), *p)] @ W[u].T
+    index = tuple(slice(c, c + o) for c, o in zip(crops_before, out_shape))
+    return y[(slice(None), *index)] + b
+
+
+def keras_transpose_length(n, k, s, d, padding, output_padding):
+    """Keras's ``compute_conv_transpose_output_shape`` for one axis, written out again."""
+    extent = (k - 1) * d + 1
+    if padding == "valid":
+        extra = max(extent, s) - extent if output_padding is None else output_padding
+        return (n - 1) * s + extent + extra
+    return n * s if output_padding is None else (n - 1) * s + extent % 2 + output_padding
+
+
+CONV2D_TRANSPOSE_CASES = [(k, s, d, padding, op)
+                          for k, s, d, padding, op in itertools.product(
+                              [(3, 3), (2, 2), (1, 3)], [1, 2, (2, 3)], [1, 2],
+                              ["valid", "same"], [None, 0, 1])
+                          if not (max(np.atleast_1d(s)) > 1 and d > 1)
+                          and (op is None or op < min(np.atleast_1d(s)))]
+
+
+@pytest.mark.parametrize("kernel, strides, dilation, padding, output_padding",
+                         CONV2D_TRANSPOSE_CASES)
+def test_conv2d_transpose_shapes_and_values_match_the_definition(kernel, strides, dilation,
+                                                                 padding, output_padding, rng):
+    layer = Conv2DTranspose(4, kernel, strides=strides, padding=padding, dilation_rate=dilation,
+                            output_padding=output_padding, bias_initializer="random_normal",
+                            dtype="float64")
+    x = rng.normal(size=(2, 4, 3, 2))
+    y = layer(x)
+    out = [keras_transpose_length(n, k, s, d, padding, output_padding) for n, k, s, d in
+           zip(x.shape[1:-1], layer.kernel_size, layer.strides, layer.dilation_rate)]
+    assert y.shape == (2, *out, 4) == (2, *layer.compute_output_shape((None, 4, 3, 2))[1:])
+    crops = [conv_utils.transpose_crops(k, s, d, padding, op)[0] for k, s, d, op in
+             zip(layer.kernel_size, layer.strides, layer.dilation_rate,
+                 layer.output_padding or (None, None))]
+    np.testing.assert_allclose(y, direct_conv_transpose(
+        x, layer.kernel.value, layer.bias.value, layer.strides, layer.dilation_rate, out, crops))
+
+
+def test_transpose_crops_keep_the_middle_of_the_full_output():
+    """'same' cuts the full output's surplus evenly, the odd cell after; a negative crop
+    after is the zeros an output_padding adds to 'valid'."""
+    for kernel, stride in itertools.product(range(1, 6), range(1, 4)):
+        before, after = conv_utils.transpose_crops(kernel, stride, 1, "same")
+        assert before >= 0 and before + after == kernel - stride
+        assert 0 <= after - before <= 1 or before == 0 and after < 0  # kernel < stride
+    assert conv_utils.transpose_crops(3, 2, 1, "valid") == (0, 0)
+    assert conv_utils.transpose_crops(1, 3, 1, "valid") == (0, -2)  # max(k, s) cells per input
+    assert conv_utils.transpose_output_length(None, 3, 2, 1, "same") is None
+
+
+@pytest.mark.parametrize("kernel, strides, dilation, padding, hw", [
+    (3, 2, 1, "same", (8, 7)), (3, 2, 1, "valid", (7, 9)), ((2, 3), (2, 1), 1, "same", (6, 5)),
+    (3, 1, 2, "same", (6, 6)), (3, 1, 2, "valid", (7, 6)), (1, 3, 1, "same", (6, 9))])
+def test_conv2d_transpose_is_the_input_gradient_of_conv2d(kernel, strides, dilation, padding,
+                                                          hw, rng):
+    """With one kernel, Conv2DTranspose(dy) is Conv2D's backward pass dL/dx for dL/dy = dy,
+    when the sizes agree (here the transposed layer maps the conv's output size back)."""
+    options = dict(strides=strides, padding=padding, dilation_rate=dilation, use_bias=False,
+                   dtype="float64")
+    conv = Conv2D(3, kernel, **options)
+    x = rng.normal(size=(2, *hw, 2))
+    y, cache = conv.forward(conv.prepare(x))
+    dy = rng.normal(size=y.shape)
+    dx, _ = conv.backward(dy, cache)
+    axes = list(zip(hw, y.shape[1:-1], conv.kernel_size, conv.strides, conv.dilation_rate))
+    output_padding = None if all(keras_transpose_length(m, k, s, d, padding, None) == n
+                                 for n, m, k, s, d in axes) else \
+        [n - keras_transpose_length(m, k, s, d, padding, 0) for n, m, k, s, d in axes]
+    transpose = Conv2DTranspose(2, kernel, output_padding=output_padding, **options)
+    transpose(dy)
+    transpose.set_weights([conv.kernel.value])  # (kh, kw, 2, 3): filters 2, 3 channels in
+    np.testing.assert_allclose(transpose(dy), dx)
+
+
+def test_conv2d_transpose_without_input_gradient(rng):
+    layer = Conv2DTranspose(3, 3, strides=2, padding="same", dtype="float64")
+    x = rng.normal(size=(2, 3, 4, 2))
+    y, cache = layer.forward(layer.prepare(x))
+    dy = rng.normal(size=y.shape)
+    dx, grads = layer.backward(dy, cache)
+    none, same = layer.backward(dy, cache, need_dx=False)
+    assert dx.shape == x.shape and none is None and set(grads) == {"kernel", "bias"}
+    for key in grads:
+        np.testing.assert_array_equal(grads[key], same[key])
+    np.testing.assert_allclose(grads["bias"], dy.sum(axis=(0, 1, 2)))
+
+
+def test_conv2d_transpose_weights_dtypes_and_config(rng):
+    layer = Conv2DTranspose(16, (3, 5), name="up")
+    y = layer(rng.normal(size=(1, 4, 4, 3)))  # float64 data, float32 layer
+    assert y.dtype == np.float32 and layer.kernel.value.dtype == np.float32
+    assert [w.name for w in layer.weights] == ["kernel", "bias"]
+    assert layer.kernel.shape == (3, 5, 16, 3) and layer.bias.shape == (16,)
+    assert layer.count_params() == 3 * 5 * 16 * 3 + 16
+    assert Conv2DTranspose(2, 3, dtype="float64")(np.ones((1, 2, 2, 1), int)).dtype == np.float64
+    layer = Conv2DTranspose(4, 3, strides=(2, 3), padding="same", output_padding=(1, 0),
+                            activation="relu", name="cfg_up")
+    config = layer.get_config()
+    assert config["output_padding"] == (1, 0) and config["strides"] == (2, 3)
+    assert Conv2DTranspose.from_config(config).get_config() == config
+    assert Conv2DTranspose(2, 3).get_config()["output_padding"] is None
+
+
+def test_conv2d_transpose_errors_name_the_layer_and_the_shapes():
+    layer = Conv2DTranspose(2, 3, name="t1")
+    layer(np.ones((1, 4, 4, 3)))
+    with pytest.raises(ValueError, match=re.escape(
+            "Conv2DTranspose 't1': expected input with 3 channels (last axis), "
+            "got shape (1, 4, 4, 2)")):
+        layer(np.ones((1, 4, 4, 2)))
+    with pytest.raises(ValueError, match=re.escape(
+            "Conv2DTranspose 't2': expected input of rank 4 (batch, height, width, channels), "
+            "got shape (4, 4, 3)")):
+        Conv2DTranspose(2, 3, name="t2")(np.ones((4, 4, 3)))
+    with pytest.raises(ValueError, match=re.escape(
+            "Conv2DTranspose 't3': the output would have spatial shape (0, 0), got input "
+            "shape (1, 1, 1, 1); use an output_padding or padding='valid'")):
+        Conv2DTranspose(2, 2, strides=2, padding="same", output_padding=0,
+                        name="t3")(np.ones((1, 1, 1, 1)))
+    with pytest.raises(ValueError, match=re.escape(
+            "Conv2DTranspose 't4': each output_padding must be below its stride (as in Keras), "
+            "got output_padding=(1, 1) and strides=(1, 1)")):
+        Conv2DTranspose(2, 3, output_padding=1, name="t4")

@@ -103,9 +103,10 @@ def outputs_of(y):
 
 def shapes_of(shape):
     """``compute_output_shape``'s answer as a list of tuples, one per output (Keras
-    gives several outputs' shapes as a tuple of tuples, nnlib as a list)."""
-    several = isinstance(shape, list) or (
-        isinstance(shape, tuple) and len(shape) > 0 and isinstance(shape[0], (tuple, list)))
+    gives several outputs' shapes as a tuple of tuples, nnlib as a list of tuples; one
+    output's shape may be a list of axes, as Keras's Conv2DTranspose gives it)."""
+    several = isinstance(shape, (list, tuple)) and len(shape) > 0 and \
+        isinstance(shape[0], (tuple, list))
     return [tuple(s) for s in shape] if several else [tuple(shape)]
 
 

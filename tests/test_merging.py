@@ -1,4 +1,5 @@
-"""Merge layers: values, shapes, errors (nothing broadcast), gradients and masks.
+"""Merge layers: values, shapes, errors (nothing broadcast), gradients and masks; Keras's
+functional helpers (``add``, ``concatenate``...).
 
 Every merge is also gradient-checked from its ``gradient_check_sample`` by
 tests/test_gradients.py; here each is checked with three inputs too."""
@@ -6,7 +7,10 @@ import numpy as np
 import pytest
 
 from nnlib.backend import floatx_scope
-from nnlib.layers import Add, Average, Concatenate, Dense, Embedding, Maximum, Multiply, Subtract
+import nnlib
+from nnlib import layers
+from nnlib.layers import (Add, Average, Concatenate, Dense, Embedding, Maximum, Minimum, Multiply,
+                          Subtract)
 from nnlib.models import Input, Model
 from nnlib.testing import check_gradients
 
@@ -22,6 +26,7 @@ def xs():
     (Multiply, lambda a, b, c: a * b * c),
     (Average, lambda a, b, c: (a + b + c) / 3),
     (Maximum, lambda a, b, c: np.maximum(np.maximum(a, b), c)),
+    (Minimum, lambda a, b, c: np.minimum(np.minimum(a, b), c)),
 ])
 def test_element_wise_merges_of_three_inputs(cls, expected, xs):
     with floatx_scope("float64"):
@@ -73,6 +78,52 @@ def test_maximum_sends_the_gradient_to_the_first_of_tied_inputs():
     (da, db), _ = layer.backward(np.ones((1, 3)), cache)
     np.testing.assert_array_equal(da, [[1, 1, 0]])
     np.testing.assert_array_equal(db, [[0, 0, 1]])
+
+
+def test_minimum_sends_the_gradient_to_the_first_of_tied_inputs():
+    layer = Minimum()
+    a = np.array([[1.0, 5.0, 2.0]])
+    b = np.array([[1.0, 3.0, 4.0]])
+    y, cache = layer.forward([a, b])
+    np.testing.assert_array_equal(y, [[1, 3, 2]])
+    (da, db), _ = layer.backward(np.array([[2.0, 3.0, 4.0]]), cache)
+    np.testing.assert_array_equal(da, [[2, 0, 4]])
+    np.testing.assert_array_equal(db, [[0, 3, 0]])
+
+
+HELPERS = [(layers.add, Add), (layers.subtract, Subtract), (layers.multiply, Multiply),
+           (layers.average, Average), (layers.maximum, Maximum), (layers.minimum, Minimum),
+           (layers.concatenate, Concatenate)]
+
+
+@pytest.mark.parametrize("helper, cls", HELPERS)
+def test_each_helper_computes_what_its_layer_computes(helper, cls, xs):
+    pair = xs[:2]
+    np.testing.assert_array_equal(helper(pair), cls()(pair))
+
+
+@pytest.mark.parametrize("helper, cls", HELPERS)
+def test_each_helper_adds_its_layer_to_a_functional_model(helper, cls, xs):
+    a, b = Input((3,)), Input((3,))
+    out = helper([a, b], name=f"joined_by_{helper.__name__}")
+    model = Model([a, b], out)
+    layer = model.get_layer(f"joined_by_{helper.__name__}")
+    assert type(layer) is cls
+    np.testing.assert_allclose(model.predict(xs[:2], verbose=0), cls()(xs[:2]), rtol=1e-6)
+
+
+def test_helpers_take_keras_arguments():
+    """Keras's signatures: ``concatenate(inputs, axis=-1, **kwargs)``, the others
+    ``(inputs, **kwargs)``; a keyword the layer does not take is an error."""
+    a, b = np.ones((2, 3)), np.zeros((2, 3))
+    assert layers.concatenate([a[:, None], b[:, None]], 1).shape == (2, 2, 3)
+    assert layers.concatenate([a, b]).shape == (2, 6)
+    assert layers.add([a, b], dtype="float64").dtype == np.float64
+    with pytest.raises(TypeError, match="unexpected keyword argument 'axis'"):
+        layers.add([a, b], axis=1)
+    with pytest.raises(ValueError, match="expected exactly 2 inputs, got 3"):
+        layers.subtract([a, a, b])
+    assert nnlib.layers.minimum is layers.minimum and "minimum" in layers.__all__
 
 
 def test_merges_in_a_graph_give_shapes_and_combine_masks():

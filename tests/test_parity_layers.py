@@ -14,13 +14,14 @@ import torch.nn.functional as F  # noqa: E402
 
 from nnlib.layers import Dense  # noqa: E402
 from nnlib.layers import conv_utils  # noqa: E402
-from nnlib.layers.conv import Conv1D, Conv2D  # noqa: E402
+from nnlib.layers.conv import Conv1D, Conv2D, Conv2DTranspose  # noqa: E402
 from nnlib.layers.embedding import Embedding  # noqa: E402
 from nnlib.layers.pooling import (AveragePooling1D, AveragePooling2D,  # noqa: E402
                                   GlobalAveragePooling1D, GlobalAveragePooling2D,
                                   GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D,
                                   MaxPooling2D)
 from nnlib.layers.reshaping import Flatten, Reshape  # noqa: E402
+from nnlib.layers.upsampling import UpSampling2D  # noqa: E402
 from nnlib.losses import SparseCategoricalCrossentropy  # noqa: E402
 from nnlib.models import Input, Sequential  # noqa: E402
 from parity import RTOL, close, numpy  # noqa: E402
@@ -97,6 +98,56 @@ def test_output_shapes_match_keras():
         if dilation == 1 and padding == "same" or hw[0] >= kernel <= hw[1]:
             pool = keras.layers.MaxPooling2D(kernel, strides, padding).compute_output_shape(shape)
             assert MaxPooling2D(kernel, strides, padding).compute_output_shape(shape) == pool
+
+
+# -- Keras: transposed convolution and upsampling ------------------------------------------
+
+# (kernel, strides, dilation, padding, output_padding): both paddings, the default
+# sizes and explicit output paddings (0 differs from None), even and odd kernels,
+# kernels smaller than the stride, dilation.
+CONV2D_TRANSPOSE = [(3, 1, 1, "same", None), (3, 2, 1, "same", None), (2, 2, 1, "same", None),
+                    (4, 2, 1, "same", 1), (3, 2, 1, "same", 0), (3, 2, 1, "valid", None),
+                    (3, 2, 1, "valid", 1), ((3, 2), (2, 3), 1, "valid", (1, 2)),
+                    (1, 3, 1, "same", None), (1, 3, 1, "valid", None), (2, 3, 1, "same", 2),
+                    (3, 1, 2, "same", None), (3, 1, 2, "valid", None),
+                    ((2, 3), 1, (2, 1), "same", 0)]
+
+
+@pytest.mark.parametrize("kernel, strides, dilation, padding, output_padding", CONV2D_TRANSPOSE)
+def test_conv2d_transpose_matches_keras(kernel, strides, dilation, padding, output_padding, rng):
+    options = dict(strides=strides, padding=padding, output_padding=output_padding,
+                   dilation_rate=dilation, activation="tanh")
+    x = rng.normal(size=(2, 4, 5, 3)).astype("float32")
+    check_against_keras(Conv2DTranspose(2, kernel, **options),
+                        keras.layers.Conv2DTranspose(2, kernel, **options), x)
+
+
+def test_conv2d_transpose_output_shapes_match_keras():
+    checked = 0
+    for kernel, strides, dilation, padding, output_padding, hw in itertools.product(
+            [1, 2, 3, 4], [1, 2, 3], [1, 2], ["valid", "same"], [None, 0, 1, 2],
+            [(1, 1), (4, 5), (7, 2)]):
+        if strides > 1 and dilation > 1 or output_padding is not None and \
+                output_padding >= strides:
+            continue
+        shape = (None, *hw, 2)
+        options = dict(strides=strides, padding=padding, dilation_rate=dilation,
+                       output_padding=output_padding)
+        expected = keras.layers.Conv2DTranspose(3, kernel, **options).compute_output_shape(shape)
+        if min(expected[1:3]) <= 0:  # an empty output, which nnlib refuses at the call
+            continue
+        assert Conv2DTranspose(3, kernel, **options).compute_output_shape(shape) == \
+            tuple(expected), options
+        checked += 1
+    assert checked > 200
+
+
+@pytest.mark.parametrize("size", [2, (3, 2), (1, 4)])
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_upsampling2d_matches_keras(size, interpolation, rng):
+    x = rng.normal(size=(2, 5, 3, 2)).astype("float32")
+    check_against_keras(UpSampling2D(size, interpolation=interpolation),
+                        keras.layers.UpSampling2D(size, interpolation=interpolation), x)
 
 
 # -- Keras: pooling -----------------------------------------------------------------------

@@ -21,11 +21,11 @@ import pytest
 import nnlib
 from nnlib import Input, Sequential, registry
 from nnlib.layers import (ELU, GRU, LSTM, Activation, Add, Average, AveragePooling1D,
-                          AveragePooling2D, Bidirectional, Concatenate, Conv1D, Conv2D, Dense,
-                          Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                          GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D,
-                          MaxPooling2D, Maximum, Multiply, PReLU, ReLU, Reshape, SimpleRNN,
-                          Softmax, Subtract)
+                          AveragePooling2D, Bidirectional, Concatenate, Conv1D, Conv2D,
+                          Conv2DTranspose, Dense, Embedding, Flatten, GlobalAveragePooling1D,
+                          GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                          LeakyReLU, MaxPooling1D, MaxPooling2D, Maximum, Minimum, Multiply,
+                          PReLU, ReLU, Reshape, SimpleRNN, Softmax, Subtract, UpSampling2D)
 from nnlib.layers import (AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
                           SpatialDropout2D, SpatialDropout3D)
 from nnlib.layers.base import Weight
@@ -71,6 +71,16 @@ LAYER_ATTACKS = [
            required={"units": 3}),
     attack(Dense, {"use_bias": "False"}, TypeError, "use_bias must be True or False, got 'False'",
            required={"units": 3}),
+    # input_shape/input_dim (any layer, Keras 3's legacy way to start a Sequential).
+    attack(Dense, {"input_shape": 4}, TypeError,
+           r"Dense 'bad': input_shape must be a tuple of whole numbers >= 1 or None, got 4; "
+           r"for one axis of 4 write input_shape=\(4,\)", required={"units": 3}),
+    attack(Dense, {"input_dim": 0}, ValueError, f"Dense 'bad': input_dim {WHOLE}, got 0",
+           required={"units": 3}),
+    attack(Dense, {"input_shape": (4,), "input_dim": 4}, ValueError,
+           "give input_shape or input_dim, not both", required={"units": 3}),
+    attack(Dense, {"input_shpe": (4,)}, TypeError,
+           "^Dense 'bad': unexpected keyword argument 'input_shpe'$", required={"units": 3}),
     # Convolutions: strides=2.0 used to fail with "'float' object is not iterable".
     attack(Conv1D, {"filters": 0}, ValueError, f"Conv1D 'bad': filters {WHOLE}, got 0",
            required=CONV),
@@ -93,6 +103,22 @@ LAYER_ATTACKS = [
     attack(Conv2D, {"padding": "sme"}, ValueError, r"got 'sme' \(did you mean 'same'\?\)",
            required=CONV),
     attack(Conv2D, {"activation": "tahn"}, ValueError, r"\(did you mean 'tanh'\?\)",
+           required=CONV),
+    # Transposed convolution: Keras's rule output_padding < strides; no causal padding.
+    attack(Conv2DTranspose, {"output_padding": 2}, ValueError,
+           r"Conv2DTranspose 'bad': each output_padding must be below its stride \(as in "
+           r"Keras\), got output_padding=\(2, 2\) and strides=\(2, 2\)",
+           required={**CONV, "strides": 2}),
+    attack(Conv2DTranspose, {"output_padding": -1}, ValueError,
+           "output_padding must be a whole number >= 0 or a tuple of 2 of them, got -1",
+           required=CONV),
+    attack(Conv2DTranspose, {"output_padding": 0.5}, ValueError, "output_padding .* got 0.5",
+           required=CONV),
+    attack(Conv2DTranspose, {"padding": "causal"}, ValueError,
+           r"padding must be one of \('valid', 'same'\), got 'causal'", required=CONV),
+    attack(Conv2DTranspose, {"strides": 2, "dilation_rate": 2}, ValueError,
+           "strides > 1 cannot be combined with dilation_rate > 1", required=CONV),
+    attack(Conv2DTranspose, {"filters": 0}, ValueError, f"filters {WHOLE}, got 0",
            required=CONV),
     # Pooling.
     attack(MaxPooling1D, {"pool_size": 0}, ValueError,
@@ -129,6 +155,18 @@ LAYER_ATTACKS = [
     attack(Reshape, {"target_shape": (0, 3)}, ValueError, r"got \(0, 3\)"),
     attack(Reshape, {"target_shape": (-1, -1)}, ValueError, "at most one -1"),
     attack(Reshape, {"target_shape": (2.5, 2)}, ValueError, r"got \(2.5, 2\)"),
+    # UpSampling2D: the interpolations Keras offers on some backends only are refused.
+    attack(UpSampling2D, {"size": 0}, ValueError,
+           "UpSampling2D 'bad': size " + TUPLE.format(2) + ", got 0"),
+    attack(UpSampling2D, {"size": (2, 2, 2)}, ValueError, r"size .* got \(2, 2, 2\)"),
+    attack(UpSampling2D, {"interpolation": "bicubic"}, ValueError,
+           r"interpolation='bicubic' is not supported by nnlib \(only \('nearest', "
+           r"'bilinear'\)\)"),
+    attack(UpSampling2D, {"interpolation": "nearset"}, ValueError,
+           r"got 'nearset' \(did you mean 'nearest'\?\)"),
+    attack(UpSampling2D, {"interpolation": None}, TypeError, "interpolation must be one of"),
+    attack(UpSampling2D, {"data_format": "channels_first"}, TypeError,
+           "unexpected keyword argument 'data_format'"),
     # Activation layers (Keras's ranges: nothing negative).
     attack(Activation, {"activation": "softmx"}, ValueError,
            r"Activation 'bad': activation: unknown activation 'softmx' \(did you mean "
@@ -156,6 +194,7 @@ LAYER_ATTACKS = [
     attack(Multiply, {"axis": 1}, TypeError, "unexpected keyword argument 'axis'"),
     attack(Average, {"axis": 1}, TypeError, "unexpected keyword argument 'axis'"),
     attack(Maximum, {"axis": 1}, TypeError, "unexpected keyword argument 'axis'"),
+    attack(Minimum, {"axis": 1}, TypeError, "unexpected keyword argument 'axis'"),
     attack(Concatenate, {"axis": 1.5}, ValueError,
            "Concatenate 'bad': axis must be a whole number, got 1.5"),
     attack(Concatenate, {"axis": None}, TypeError, "axis must be a whole number, got None"),

@@ -371,3 +371,26 @@ def test_a_model_file_is_read_within_its_limits(saved, tmp_path):
     assert_rejected(model, tmp_path / "larger.nnlib",
                     r"model.weights.npz holds \d+ bytes, more than its 4 arrays \(83 numbers\) "
                     r"can take, \d+ bytes: the file is for another, larger model")
+
+
+def test_keras_s_saving_arguments_are_taken_and_the_unfollowed_ones_refused(tmp_path):
+    model = Sequential([Input((3,)), Dense(2)])
+    path = tmp_path / "m.nnlib"
+    model.save(path, overwrite=True, zipped=True)
+    with pytest.raises(FileExistsError, match="exists and overwrite=False"):
+        model.save(path, overwrite=False)
+    with pytest.raises(ValueError, match="one zip archive; leave zipped out"):
+        model.save(tmp_path / "other.nnlib", zipped=False)
+    assert not (tmp_path / "other.nnlib").exists()
+    weights = tmp_path / "m.weights.npz"
+    model.save_weights(weights, overwrite=True)
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        model.save_weights(weights, overwrite=False)
+    with pytest.raises(ValueError, match="in one file; leave max_shard_size out"):
+        model.save_weights(tmp_path / "w.weights.npz", max_shard_size=1)
+    with pytest.raises(ValueError, match="every weight or none"):
+        model.load_weights(weights, skip_mismatch=True)
+    model.load_weights(weights, skip_mismatch=False)
+    assert load_model(path, safe_mode=True).count_params() == model.count_params()
+    with pytest.raises(TypeError, match="safe_mode must be True or False"):
+        load_model(path, safe_mode="yes")

@@ -1,17 +1,22 @@
-"""compile / fit / evaluate / predict: the training loop, its printing and its results."""
+"""compile / fit / evaluate / predict: the training loop, its printing and its results;
+its data as arrays, a PyDataset or a generator, class_weight, and nnlib.utils."""
+import io
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
-from nnlib.callbacks import Callback, History
+from nnlib.callbacks import Callback, History, LambdaCallback
 from nnlib.layers import Dense
 from nnlib.losses import MeanSquaredError
 from nnlib.metrics import BinaryAccuracy, SparseCategoricalAccuracy
 from nnlib.models import Input, Sequential
 from nnlib.optimizers import SGD
-from nnlib.utils import set_random_seed
+from nnlib.progress import ProgressBar
+from nnlib.utils import PyDataset, set_random_seed, to_categorical
 
 
 @pytest.fixture
@@ -282,3 +287,245 @@ def test_data_may_be_given_by_input_and_output_names(data):
     input_name, output_name = model.input_names[0], model.output_names[0]
     by_name = model.evaluate({input_name: x}, {output_name: y}, verbose=0)
     assert by_name == model.evaluate(x, y, verbose=0)
+
+
+# -- class_weight ---------------------------------------------------------------------------------
+
+def test_class_weight_is_sample_weight_by_class(data):
+    x, y = data
+    set_random_seed(0)
+    by_class = classifier().fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0,
+                                class_weight={1: 4.0})
+    set_random_seed(0)
+    by_sample = classifier().fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0,
+                                 sample_weight=np.where(y == 1, 4.0, 1.0))
+    assert by_class.history == by_sample.history
+
+
+@pytest.mark.parametrize("class_weight, error, message", [
+    ([1.0, 2.0], TypeError, r"class_weight must be a dict \{class index: weight\}, got list"),
+    ({-1: 2.0}, ValueError, "class_weight must map class indices .* got -1: 2.0"),
+    ({0: "heavy"}, ValueError, "got 0: 'heavy'"),
+])
+def test_class_weight_must_map_classes_to_numbers(data, class_weight, error, message):
+    with pytest.raises(error, match=message):
+        classifier().fit(*data, class_weight=class_weight, verbose=0)
+
+
+def test_class_weight_needs_a_single_output_and_one_class_per_sample(data):
+    from nnlib.models import Model
+    x, y = data
+    inputs = Input((3,))
+    two = Model(inputs, [Dense(2, name="a")(inputs), Dense(2, name="b")(inputs)])
+    two.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="class_weight works for a model with a single output; "
+                                         "this one has 2"):
+        two.fit(x, [np.zeros((10, 2))] * 2, class_weight={0: 2.0}, verbose=0)
+    sequences = Sequential([Input((3,)), Dense(2)])
+    sequences.compile("sgd", "mse")
+    with pytest.raises(ValueError, match=r"one class per sample.*got shape \(10, 3, 2\)"):
+        sequences.fit(x, np.zeros((10, 3, 2)), class_weight={0: 2.0}, verbose=0)
+
+
+# -- a PyDataset, a generator, steps ----------------------------------------------------------
+
+class Batches(PyDataset):
+    """The batches of 4 of (x, y), counting the passes over them."""
+
+    def __init__(self, x, y, with_weights=False, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.with_weights = x, y, with_weights
+        self.visited, self.begun, self.ended = [], 0, 0
+
+    def __len__(self):
+        return -(-len(self.x) // 4)
+
+    def __getitem__(self, index):
+        self.visited.append(index)
+        part = slice(4 * index, 4 * index + 4)
+        batch = (self.x[part], self.y[part])
+        return batch + (np.ones(len(batch[1])),) if self.with_weights else batch
+
+    def on_epoch_begin(self):
+        self.begun += 1
+
+    def on_epoch_end(self):
+        self.ended += 1
+
+
+def test_a_pydataset_is_visited_once_per_epoch_in_a_new_order_with_shuffle(data):
+    batches = Batches(*data)
+    classifier().fit(batches, epochs=2, verbose=0)
+    first, second = batches.visited[:3], batches.visited[3:]
+    assert sorted(first) == sorted(second) == [0, 1, 2]
+    assert batches.begun == batches.ended == 2
+    set_random_seed(1)
+    orders = set()
+    for _ in range(6):
+        batches.visited = []
+        classifier().fit(batches, verbose=0)
+        orders.add(tuple(batches.visited))
+    assert len(orders) > 1
+    batches.visited = []
+    classifier().fit(batches, epochs=2, shuffle=False, verbose=0)
+    assert batches.visited == [0, 1, 2, 0, 1, 2]
+
+
+def test_a_pydataset_with_sample_weights_and_class_weights(data):
+    set_random_seed(0)
+    weighted = classifier().fit(Batches(*data, with_weights=True), shuffle=False, verbose=0)
+    set_random_seed(0)
+    plain = classifier().fit(Batches(*data), shuffle=False, verbose=0)
+    assert weighted.history == plain.history
+    with pytest.raises(ValueError, match="class_weight and sample_weight cannot be given "
+                                         "together"):
+        classifier().fit(Batches(*data, with_weights=True), class_weight={0: 2.0}, verbose=0)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"y": np.zeros(10)}, "fit was given x as a PyDataset, whose batches hold the targets: "
+                          "leave y out"),
+    ({"sample_weight": np.ones(10)}, "fit was given x as a PyDataset, whose batches hold the "
+                                     "sample weights: leave sample_weight out"),
+    ({"batch_size": 4}, "fit was given x as a PyDataset, whose batches hold their own size: "
+                        "leave batch_size out"),
+    ({"validation_split": 0.2}, "validation_split works on arrays only, not on a PyDataset; "
+                                "pass validation_data"),
+])
+def test_what_a_pydataset_holds_is_not_given_again(data, arguments, message):
+    with pytest.raises(ValueError, match=f"Model '.*': {message}"):
+        classifier().fit(Batches(*data), verbose=0, **arguments)
+
+
+def generate(x, y, batches, size=4):
+    for i in range(batches):
+        start = (i * size) % len(x)
+        yield x[start:start + size], y[start:start + size]
+
+
+def test_a_generator_runs_once_and_steps_per_epoch_cut_it_into_epochs(data):
+    with pytest.warns(UserWarning, match="`shuffle=True` was passed, but will be ignored"):
+        history = classifier().fit(generate(*data, 6), steps_per_epoch=2, epochs=3, verbose=0)
+    assert history.epoch == [0, 1, 2]
+    with pytest.warns(UserWarning, match="Your input ran out of data; interrupting training"):
+        history = classifier().fit(generate(*data, 5), steps_per_epoch=2, epochs=4,
+                                   shuffle=False, verbose=0)
+    assert history.epoch == [0, 1, 2]  # the third epoch had one batch, the fourth none
+    with pytest.warns(UserWarning, match="ran out of data"):
+        history = classifier().fit(generate(*data, 3), epochs=2, shuffle=False, verbose=0)
+    assert history.epoch == [0]
+
+
+@pytest.mark.parametrize("batches, message", [
+    ((b for b in []), "the generator gave no batch: it must give at least one"),
+    ((b for b in [(np.ones((2, 3)),) * 4]), r"batches \(x,\), \(x, y\) or \(x, y, "
+                                            r"sample_weight\), got tuple of 4 items"),
+    ((b for b in [(np.ones((2, 3)),)]), "fit needs targets y for the outputs .*; the generator "
+                                        "gave a batch without them"),
+])
+def test_a_generator_must_give_batches_with_targets(batches, message):
+    model = classifier()
+    with pytest.raises(ValueError, match=message):
+        model.fit(batches, shuffle=False, verbose=0)
+
+
+def test_steps_per_epoch_with_arrays_sets_the_batch_size_or_cuts_epochs_short(data):
+    sizes = []
+    model = classifier()
+    model.run_batch = lambda step, xs, ys, sws: sizes.append(len(xs[0]))
+    model.fit(*data, steps_per_epoch=3, verbose=0)
+    assert sizes == [4, 4, 2]  # ceil(10 / 3) per batch
+    sizes.clear()
+    with pytest.warns(UserWarning, match="ran out of data"):
+        model.fit(*data, batch_size=4, steps_per_epoch=2, epochs=3, shuffle=False, verbose=0)
+    assert sizes == [4, 4, 2, 4, 4]  # the second epoch ends with the data
+
+
+def test_validation_freq_steps_and_batch_size(data):
+    batch_sizes = []
+    spy = LambdaCallback(on_test_batch_begin=lambda batch, logs: batch_sizes.append(batch))
+    history = classifier().fit(*data, epochs=4, validation_data=data, validation_freq=2,
+                               validation_batch_size=5, verbose=0, callbacks=[spy])
+    assert len(history.history["val_loss"]) == 2 and batch_sizes == [0, 1, 0, 1]
+    history = classifier().fit(*data, epochs=3, validation_data=data, validation_freq=[1, 3],
+                               validation_steps=1, verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    with pytest.raises(ValueError, match=r"validation_freq as a list names epochs counted "
+                                         r"from 1, got \[0, 2\]"):
+        classifier().fit(*data, validation_data=data, validation_freq=[0, 2], verbose=0)
+    with pytest.raises(ValueError, match="validation_steps must be a whole number >= 1"):
+        classifier().fit(*data, validation_data=data, validation_steps=0, verbose=0)
+
+
+def test_evaluate_and_predict_take_a_pydataset_or_a_generator(data):
+    model = classifier()
+    expected = model.evaluate(*data, batch_size=4, verbose=0)
+    assert model.evaluate(Batches(*data), verbose=0) == pytest.approx(expected)
+    assert model.evaluate(generate(*data, 3), verbose=0) == pytest.approx(expected)
+    np.testing.assert_allclose(model.predict(generate(*data, 2), steps=2), model.predict(
+        data[0][:8]), rtol=1e-6)
+    with pytest.raises(ValueError, match="evaluate was given x as a generator, whose batches "
+                                         "hold the targets: leave y out"):
+        model.evaluate(generate(*data, 1), data[1])
+
+
+def test_progress_of_a_generator_shows_its_length_at_the_end(data, capsys):
+    classifier().fit(generate(*data, 3), shuffle=False, verbose=1)
+    assert re.fullmatch(r"Epoch 1/1\n3/3 ━{20} loss: \S+ - accuracy: \S+\n",
+                        capsys.readouterr().out)
+    stream = io.StringIO()
+    stream.isatty = lambda: True
+    bar = ProgressBar(None, stream=stream)
+    bar.update(1, {"loss": 0.5})
+    bar.update(2, {"loss": 0.25})
+    bar.finish({"loss": 0.25})
+    assert stream.getvalue() == ("\r1/Unknown loss: 0.5000\r2/Unknown loss: 0.2500"
+                                 "\r2/2 ━━━━━━━━━━━━━━━━━━━━ loss: 0.2500\n")
+
+
+# -- nnlib.utils ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("labels, num_classes, error, message", [
+    ([0, 1.5], None, ValueError, "to_categorical: x must hold class indices, whole numbers, "
+                                 "got 1.5"),
+    ([0, 3], 3, ValueError, r"class indices must be in \[0, 3\), got 3"),
+    ([-1, 0], None, ValueError, r"class indices must be in \[0, 1\), got -1"),
+    (["cat"], None, TypeError, "x must hold class indices, got an array of <U3"),
+    ([0, 1], 0, ValueError, "num_classes must be a whole number >= 1, got 0"),
+])
+def test_to_categorical_refuses_what_is_not_a_class_index(labels, num_classes, error, message):
+    with pytest.raises(error, match=message):
+        to_categorical(labels, num_classes)
+
+
+def test_pydataset_takes_keras_arguments_and_plot_model_is_the_models():
+    import nnlib.models
+    import nnlib.utils
+    assert Batches(np.ones((8, 3)), np.ones(8), workers=4, use_multiprocessing=True,
+                   max_queue_size=2).workers == 4
+    with pytest.raises(TypeError, match="Batches: use_multiprocessing must be True or False"):
+        Batches(np.ones((8, 3)), np.ones(8), use_multiprocessing="yes")
+    assert nnlib.utils.plot_model is nnlib.models.plot_model
+    code = ("import sys, nnlib.utils; "
+            "print(sorted({'keras', 'torch', 'matplotlib'} & set(sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout == "[]\n"
+
+
+def test_a_pydataset_may_give_num_batches_and_needs_one_batch_at_least(data):
+    class ByProperty(PyDataset):
+        num_batches = 1
+
+        def __getitem__(self, index):
+            return data
+
+    class Empty(Batches):
+        def __len__(self):
+            return 0
+
+    assert classifier().fit(ByProperty(), verbose=0).epoch == [0]
+    with pytest.raises(ValueError, match="Empty: nnlib needs a PyDataset of a known number of "
+                                         "batches, at least one, but it has 0"):
+        classifier().fit(Empty(*data), verbose=0)
+    with pytest.raises(NotImplementedError, match="PyDataset: a PyDataset defines __len__"):
+        classifier().fit(PyDataset(), verbose=0)

@@ -71,7 +71,7 @@ import numpy as np
 
 from .. import initializers, regularizers
 from ..backend import as_float_array, standardize_dtype
-from ..checks import describe, flag
+from ..checks import describe, flag, whole_number, whole_numbers
 from ..graph import Node, SymbolicTensor, flatten, is_symbolic, pack_as
 from ..registry import snake_case
 from ..serialization import Configurable
@@ -211,11 +211,13 @@ class Layer(Configurable):
     supports_masking = False
     several_inputs = False  # a merge layer takes a list of inputs
 
-    def __init__(self, *, name=None, dtype=None, trainable=True, activity_regularizer=None):
+    def __init__(self, *, name=None, dtype=None, trainable=True, activity_regularizer=None,
+                 **input_shape_argument):
         if name is not None and (not isinstance(name, str) or not name):
             raise TypeError(f"{type(self).__name__}: name must be a non-empty string, "
                             f"got {name!r}")
         self.name = name or unique_name(snake_case(type(self).__name__))
+        self.declared_input_shape = declared_input_shape(self, **input_shape_argument)
         try:
             self.dtype = standardize_dtype(dtype)
         except (TypeError, ValueError) as error:
@@ -333,7 +335,17 @@ class Layer(Configurable):
 
     def forward(self, inputs, *, training=False):
         raise NotImplementedError(f"{type(self).__name__} must define forward(inputs, *, "
-                                  f"training) -> (outputs, cache)")
+                                  f"training) -> (outputs, cache)" + self.keras_call_hint())
+
+    def keras_call_hint(self):
+        """For a layer written the Keras way (``call`` alone): what nnlib needs instead."""
+        if not callable(getattr(self, "call", None)):
+            return ""
+        return (f"; it defines call(), as a Keras layer does, and Keras differentiates call() "
+                f"automatically, but nnlib writes each backward pass by hand: rename call to "
+                f"forward, returning (outputs, cache) where the cache holds what the gradient "
+                f"needs, and add backward(d_outputs, cache, *, need_dx) -> (d_inputs, "
+                f"weight_grads), as in the chapter 'Writing your own layer'")
 
     def backward(self, d_outputs, cache, *, need_dx=True):
         raise NotImplementedError(f"{type(self).__name__} must define backward(d_outputs, "
@@ -513,6 +525,32 @@ class Layer(Configurable):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def declared_input_shape(layer, input_shape=None, input_dim=None, **unknown):
+    """The input shape (without the batch axis) a layer was given as Keras 3
+    still allows, ``Dense(8, input_shape=(4,))`` or ``Dense(8, input_dim=4)``,
+    or ``None``.
+
+    As in Keras, only the first layer of a ``Sequential`` uses it (the model
+    starts with an ``Input`` of that shape), and giving it warns: an
+    ``Input(shape)`` first in the model is the way Keras 3 recommends.  It is
+    no part of the layer's config.
+    """
+    if unknown:
+        raise TypeError(f"{describe(layer)}: unexpected keyword argument "
+                        f"{sorted(unknown)[0]!r}")
+    if input_shape is not None and input_dim is not None:
+        raise ValueError(f"{describe(layer)}: give input_shape or input_dim, not both, got "
+                         f"input_shape={input_shape!r} and input_dim={input_dim!r}")
+    if input_shape is None and input_dim is None:
+        return None
+    shape = (whole_number(describe(layer), "input_dim", input_dim),) if input_shape is None \
+        else whole_numbers(describe(layer), "input_shape", input_shape, also=(None,))
+    warnings.warn(f"{describe(layer)}: input_shape/input_dim on a layer is kept for old "
+                  f"Keras code; in a Sequential model, prefer an Input(shape) as the first "
+                  f"layer", UserWarning, stacklevel=3)
+    return shape
 
 
 def all_trainable(layers):

@@ -18,6 +18,12 @@ cells.  ``"same"`` pads :math:`\\max((n_\\text{out}-1)s + (k-1)d + 1 - n, 0)`
 cells, half before and the odd one after (Keras's rule, from TensorFlow);
 ``"causal"`` (1-D convolutions) puts :math:`(k-1)d` cells before, none after.
 
+A *transposed* convolution runs the other way: each input cell spreads
+its values over a window of the output, so along one axis the full output
+has :math:`(n-1)s + (k-1)d + 1` cells, which Keras then crops (``"same"``:
+to :math:`ns`; ``"valid"``: nothing, or zeros added after for an
+``output_padding``); see ``transpose_crops``.
+
 Every window reads the input at one *offset* per kernel cell.  For the
 offset :math:`(i, j)` the cells read by all windows at once form a strided
 view of the padded input, ``xp[:, i*d : : s, j*d : : s, :]`` cut to the
@@ -32,10 +38,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..checks import one_of, whole_numbers
 
 
-def normalize_tuple(value, rank, name, owner):
-    """``3`` -> ``(3, 3)`` for ``rank`` 2: a whole number ``>= 1`` or a tuple of
-    ``rank`` of them (``2.0`` is 2; ``2.5``, ``0`` and ``"2"`` are errors)."""
-    return whole_numbers(owner, name, value, length=rank, single=True)
+def normalize_tuple(value, rank, name, owner, minimum=1):
+    """``3`` -> ``(3, 3)`` for ``rank`` 2: a whole number ``>= minimum`` or a tuple
+    of ``rank`` of them (``2.0`` is 2; ``2.5``, ``0`` and ``"2"`` are errors)."""
+    return whole_numbers(owner, name, value, length=rank, minimum=minimum, single=True)
 
 
 def normalize_padding(padding, allowed, owner):
@@ -62,6 +68,44 @@ def padding_amounts(length, kernel, stride, dilation, padding):
     total = max((output_length(length, kernel, stride, dilation, padding) - 1) * stride
                 + extent - length, 0)
     return total // 2, total - total // 2
+
+
+def transpose_crops(kernel, stride, dilation, padding, output_padding=None):
+    """Cells cut ``(before, after)`` from a transposed convolution's full output.
+
+    The full output of an axis of :math:`n` cells has :math:`(n-1)s + e`
+    cells, :math:`e = (k-1)d + 1` the window's extent.  Keras (following
+    TensorFlow) keeps :math:`(n-1)s + \\max(e, s)` cells for ``"valid"`` and
+    :math:`ns` for ``"same"``; an ``output_padding`` :math:`p` asks for
+    :math:`(n-1)s + e + p` (``"valid"``) or :math:`(n-1)s + (e \\bmod 2) + p`
+    (``"same"``) instead.  Keras pads the (stride-dilated) input by
+    ``total`` cells in all, at most :math:`e - 1` and the odd one before, and
+    correlates with the flipped kernel; a crop is what that padding lacks of
+    :math:`e - 1`.  ``before`` is never negative; a negative ``after`` means
+    that many zero cells are added after the full output.
+
+    >>> transpose_crops(3, 2, 1, "same")        # 2n cells of the 2n + 1: the last one cut
+    (0, 1)
+    >>> transpose_crops(3, 2, 1, "valid", 1)    # (n - 1) 2 + 3 + 1: one zero cell after
+    (0, -1)
+    """
+    extent = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(extent, stride) - extent if output_padding is None else output_padding
+        return 0, -extra
+    total = stride + extent - 2 if output_padding is None else \
+        extent + extent % 2 - 2 + output_padding
+    kept_before = min(total - total // 2, extent - 1)
+    return extent - 1 - kept_before, extent - 1 - (total - kept_before)
+
+
+def transpose_output_length(length, kernel, stride, dilation, padding, output_padding=None):
+    """A transposed convolution's output cells along one axis (Keras's
+    ``compute_conv_transpose_output_shape``); ``None`` stays ``None``."""
+    if length is None:
+        return None
+    before, after = transpose_crops(kernel, stride, dilation, padding, output_padding)
+    return (length - 1) * stride + (kernel - 1) * dilation + 1 - before - after
 
 
 def output_shape(spatial, kernel_size, strides, dilation, padding):
@@ -123,6 +167,27 @@ def offset_view(xp, offset, strides, dilation, out_shape):
     index = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
                   for i, s, d, o in zip(offset, strides, dilation, out_shape))
     return xp[(slice(None), *index)]
+
+
+def spread_windows(delta, kernel, strides, dilation, padded_shape):
+    """Each cell of ``delta`` spread over its window, times the kernel: shape ``padded_shape``.
+
+    The adjoint of the window product :math:`z = X_\\text{cols} W_\\text{mat}`:
+    with ``kernel`` of shape ``(*kernel_size, C, F)`` and ``delta`` of shape
+    ``(batch, *out, F)``, cell :math:`\\mathbf{p}\\mathbf{s} + \\mathbf{u}\\mathbf{d}`
+    of the result receives :math:`\\sum_\\mathbf{p} \\delta_\\mathbf{p}
+    W_\\mathbf{u}^\\top` (``C`` values).  It is a convolution's input gradient
+    (``delta`` its output gradient) and a transposed convolution's forward
+    pass (``delta`` its input).  One small product per kernel offset, added
+    into that offset's strided view.
+    """
+    out, channels = delta.shape[1:-1], kernel.shape[-2]
+    delta_2d = delta.reshape(-1, kernel.shape[-1])
+    spread = np.zeros(padded_shape, delta.dtype)
+    for offset in window_offsets(kernel.shape[:-2]):
+        view = offset_view(spread, offset, strides, dilation, out)
+        view += (delta_2d @ kernel[offset].T).reshape(len(delta), *out, channels)
+    return spread
 
 
 def im2col(xp, kernel_size, strides, dilation, out_shape):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..backend import standardize_dtype
-from ..checks import component, describe, whole_number, whole_numbers
+from ..checks import component, describe, flag, whole_number, whole_numbers
 from ..graph import Node, SymbolicTensor
 from .base import Layer
 
@@ -49,18 +49,30 @@ def input_dtype(dtype):
                      f"integer type for ids ('int32'...) or 'bool', got {dtype!r}")
 
 
-def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
+          name=None, tensor=None, optional=False):
     """A symbolic input for a functional model: ``shape`` excludes the batch axis.
 
-    As in Keras, ``batch_shape`` gives the batch axis too, and the tensor is
-    named after its ``InputLayer`` (``input_layer``, ``input_layer_1``... unless
-    ``name`` is given): that name is the key of the input in a dict of data.
+    Keras's arguments, in Keras's order.  As in Keras, ``batch_shape`` gives
+    the batch axis too, and the tensor is named after its ``InputLayer``
+    (``input_layer``, ``input_layer_1``... unless ``name`` is given): that
+    name is the key of the input in a dict of data.  nnlib's arrays are
+    dense and always present, so ``sparse``, ``ragged`` and ``optional`` take
+    only ``False`` (or ``None``), and ``tensor`` (wrapping an existing
+    backend tensor) only ``None``; anything else is refused.
 
     >>> Input((4,)).shape
     (None, 4)
     >>> Input(batch_shape=(8, 3), name="features").name
     'features'
     """
+    for argument, value in (("sparse", sparse), ("ragged", ragged), ("optional", optional)):
+        if value is not None and flag("Input", argument, value):
+            raise ValueError(f"Input: {argument}=True is not supported by nnlib, whose inputs "
+                             f"are dense NumPy arrays that are always given")
+    if tensor is not None:
+        raise ValueError(f"Input: tensor= (wrapping an existing tensor) is not supported by "
+                         f"nnlib, got {type(tensor).__name__}; give shape and dtype instead")
     if batch_shape is not None:
         if shape is not None or batch_size is not None:
             raise ValueError("Input: give shape (and batch_size) or batch_shape, not both")

@@ -138,19 +138,48 @@ class Average(Merge):
         return [dy / len(xs) for _ in xs]
 
 
+class Extremum(Merge):
+    """Base class of ``Maximum`` and ``Minimum``: the extreme of the inputs at
+    each position; the gradient goes to the input that holds it (to the first
+    of them on a tie), the others get zero there."""
+
+    pick = None  # np.argmax or np.argmin, as a staticmethod
+
+    def combine(self, xs):
+        stacked = np.stack(xs)
+        return np.take_along_axis(stacked, self.pick(stacked, axis=0)[None], axis=0)[0]
+
+    def input_gradients(self, dy, xs, y):
+        winner = self.pick(np.stack(xs), axis=0)
+        return [np.where(winner == k, dy, 0).astype(dy.dtype) for k in range(len(xs))]
+
+
 @register("layer", family="Merging", aliases=("maximum",),
           description="Element-wise maximum of its inputs",
           use_case="Keeping the strongest response of several branches")
-class Maximum(Merge):
+class Maximum(Extremum):
     """:math:`y = \\max_k x_k`; the gradient goes to the input that holds the
-    maximum (to the first of them on a tie)."""
+    maximum (to the first of them on a tie).
 
-    def combine(self, xs):
-        return np.max(np.stack(xs), axis=0)
+    >>> Maximum()([np.array([[1., 5.]]), np.array([[3., 2.]])])
+    array([[3., 5.]], dtype=float32)
+    """
 
-    def input_gradients(self, dy, xs, y):
-        winner = np.argmax(np.stack(xs), axis=0)
-        return [np.where(winner == k, dy, 0).astype(dy.dtype) for k in range(len(xs))]
+    pick = staticmethod(np.argmax)
+
+
+@register("layer", family="Merging", aliases=("minimum",),
+          description="Element-wise minimum of its inputs",
+          use_case="Keeping the weakest response of several branches, e.g. a clipped estimate")
+class Minimum(Extremum):
+    """:math:`y = \\min_k x_k`; the gradient goes to the input that holds the
+    minimum (to the first of them on a tie).
+
+    >>> Minimum()([np.array([[1., 5.]]), np.array([[3., 2.]])])
+    array([[1., 2.]], dtype=float32)
+    """
+
+    pick = staticmethod(np.argmin)
 
 
 @register("layer", family="Merging", aliases=("concatenate",),
@@ -211,3 +240,50 @@ class Concatenate(Merge):
     @classmethod
     def gradient_check_sample(cls, rng):
         return cls(), (rng.normal(size=(3, 2)), rng.normal(size=(3, 4)))
+
+
+# Keras's functional helpers: ``add([a, b])`` is ``Add()([a, b])``; keyword
+# arguments go to the layer (``name=...``).  On tensors they add a layer to the
+# graph; on arrays they compute at once.
+
+def add(inputs, **kwargs):
+    """``Add(**kwargs)(inputs)``: the element-wise sum of a list of tensors.
+
+    >>> add([np.ones((1, 2)), np.ones((1, 2))])
+    array([[2., 2.]], dtype=float32)
+    """
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """``Subtract(**kwargs)(inputs)``: the difference of a list of two tensors."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """``Multiply(**kwargs)(inputs)``: the element-wise product of a list of tensors."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """``Average(**kwargs)(inputs)``: the element-wise mean of a list of tensors."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """``Maximum(**kwargs)(inputs)``: the element-wise maximum of a list of tensors."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """``Minimum(**kwargs)(inputs)``: the element-wise minimum of a list of tensors."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """``Concatenate(axis=axis, **kwargs)(inputs)``: a list of tensors joined along ``axis``.
+
+    >>> concatenate([np.ones((2, 1)), np.zeros((2, 3))]).shape
+    (2, 4)
+    """
+    return Concatenate(axis=axis, **kwargs)(inputs)

@@ -1,9 +1,11 @@
 """Models: Sequential stacks and functional graphs, with their training loop,
-summary, picture and files (``nnlib.saving``)."""
+summary, picture, files (``nnlib.saving``), JSON (``to_json``,
+``model_from_json``) and clones (``clone_model``)."""
 from ..layers.input_layer import Input, InputLayer
 from ..registry import register
-from ..saving import load_model
-from .functional import Model, Tape
+from ..saving import load_model, save_model
+from .cloning import clone_model
+from .functional import Model, Tape, model_from_json
 from .plot import plot_model
 from .sequential import Sequential
 
@@ -18,4 +20,5 @@ register("model", family="Functional API", aliases=("functional",),
                   "topology, shared layers, and even multiple inputs or outputs.")(Model)
 
 
-__all__ = ["Input", "InputLayer", "Model", "Sequential", "Tape", "load_model", "plot_model"]
+__all__ = ["Input", "InputLayer", "Model", "Sequential", "Tape", "clone_model", "load_model",
+           "model_from_json", "plot_model", "save_model"]

@@ -26,6 +26,7 @@ executor inside works on flat lists.  Masks travel beside the tensors (see
 model is itself a layer: called on new tensors it becomes one node of a
 larger graph (nesting), and its weights are listed under its name.
 """
+import json
 from typing import NamedTuple
 
 import numpy as np
@@ -37,7 +38,7 @@ from ..graph import Node, SymbolicTensor, flatten, leaves_like, pack_as, \
     topological_order
 from ..layers.base import (Effects, Layer, all_trainable, apply_updates, graded_keywords,
                            unique_name)
-from ..layers.deserialization import layer_from_config
+from ..layers.deserialization import layer_from_config, layer_record
 from ..layers.input_layer import Input, InputLayer
 from ..registry import snake_case
 from .summary import summary_text
@@ -483,8 +484,7 @@ class Model(Trainer, Layer):
                 return args
             return {"args": args, "kwargs": {k: refs(v) for k, v in node.keywords.items()}}
 
-        layers = [{"class_name": layer.class_name(), "name": layer.name,
-                   "config": layer.get_config(),
+        layers = [{**layer_record(layer), "name": layer.name,
                    "inbound_nodes": [call(n) for n in self.nodes if n.layer is layer]}
                   for layer in self.layers]
         return {"name": self.name, "trainable": self.trainable, "layers": layers,
@@ -539,19 +539,56 @@ class Model(Trainer, Layer):
         return cls(resolve(config["input_layers"]), resolve(config["output_layers"]),
                    name=config["name"], trainable=None if trainable else False)
 
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string, ``{"class_name", "config"}`` (the
+        config of ``get_config``; no weights; see ``layer_record``); keyword
+        arguments go to ``json.dumps`` (``indent=2``).  ``model_from_json``
+        reads it back."""
+        return json.dumps(layer_record(self), **kwargs)
+
     # -- saving (see nnlib.saving) ---------------------------------------------------------
-    def save_weights(self, filepath):
-        """Write every weight to ``filepath`` (``.weights.npz``)."""
-        saving.save_weights(self, filepath)
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Write every weight to ``filepath``: nnlib's ``.weights.npz`` or Keras's
+        ``.weights.h5`` (``nnlib.saving.save_weights``)."""
+        saving.save_weights(self, filepath, overwrite, max_shard_size)
 
-    def load_weights(self, filepath):
-        """Read weights saved by ``save_weights`` (or from a whole-model file);
-        nothing changes unless every weight is present with its shape."""
-        saving.load_weights(self, filepath)
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Read weights saved by ``save_weights`` (or from a whole-model file, nnlib's
+        or Keras's); nothing changes unless every weight is present with its shape."""
+        saving.load_weights(self, filepath, skip_mismatch)
 
-    def save(self, filepath):
-        """Write the architecture, the weights and the optimizer's state to one file."""
-        saving.save_model(self, filepath)
+    def save(self, filepath, overwrite=True, zipped=None):
+        """Write the architecture, the weights and the optimizer's state to one file:
+        nnlib's ``.nnlib``, or Keras 3's ``.keras``, which ``keras.saving.load_model``
+        opens (``nnlib.saving.save_model``)."""
+        saving.save_model(self, filepath, overwrite, zipped)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """The model (or layer) a JSON string of ``to_json`` describes, with new
+    weights, as Keras's ``keras.models.model_from_json``.  Layers that are not
+    nnlib's are found among the custom objects (``nnlib.custom_objects``:
+    registered, in a ``custom_object_scope``, or in ``custom_objects``).
+
+    >>> from nnlib.layers import Dense
+    >>> x = Input((3,), name="x")
+    >>> model = Model(x, Dense(2, name="out")(x), name="tiny")
+    >>> copy = model_from_json(model.to_json())
+    >>> copy.name, [layer.name for layer in copy.layers], copy is model
+    ('tiny', ['x', 'out'], False)
+    """
+    if not isinstance(json_string, str):
+        raise TypeError(f"model_from_json: expected a JSON string (from model.to_json()), got "
+                        f"{type(json_string).__name__}")
+    depth = saving.json_depth(json_string)
+    if depth > saving.MAX_JSON_DEPTH:
+        raise ValueError(f"model_from_json: the JSON nests {depth} levels deep; nnlib reads at "
+                         f"most {saving.MAX_JSON_DEPTH}")
+    try:
+        config = json.loads(json_string)
+    except ValueError as error:
+        raise ValueError(f"model_from_json: the string is not JSON: {error}") from None
+    return layer_from_config(config, custom_objects)
 
 
 def input_mask(masks, structure):
@@ -602,4 +639,4 @@ def _refs_in(structure):
     return [ref for item in items for ref in _refs_in(item)]
 
 
-__all__ = ["Input", "InputLayer", "Model", "Tape"]
+__all__ = ["Input", "InputLayer", "Model", "Tape", "model_from_json"]

@@ -1,9 +1,11 @@
 """Sequential: a plain stack of layers, each reading the previous one's output."""
+import warnings
+
 import numpy as np
 
 from ..graph import SymbolicTensor
 from ..layers.base import Layer
-from ..layers.deserialization import layer_from_config
+from ..layers.deserialization import layer_from_config, layer_record
 from ..layers.input_layer import Input, InputLayer
 from .functional import Model
 
@@ -15,7 +17,9 @@ class Sequential(Model):
     ``Input`` to build at once, so that each ``add`` checks the new layer
     against the shape it receives (and ``summary`` shows the shapes so far);
     otherwise the model builds when it first sees data, from that data's
-    shape (or on ``build(input_shape)``).  ``layers`` lists the stack
+    shape (or on ``build(input_shape)``).  A first layer given an
+    ``input_shape`` (``Dense(8, input_shape=(4,))``, as older Keras code
+    writes) stands for an ``Input`` of that shape before it.  ``layers`` lists the stack
     without the input, as in Keras.
 
     >>> from nnlib.layers import Dense
@@ -60,6 +64,14 @@ class Sequential(Model):
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential '{self.name}': expected a layer, got {layer!r}")
+        if layer.declared_input_shape is not None:
+            if not self.stack and self.input_tensor is None:
+                self.add(Input(layer.declared_input_shape))
+            else:
+                warnings.warn(f"Sequential '{self.name}': the input_shape of "
+                              f"{type(layer).__name__} '{layer.name}' is ignored: only the "
+                              f"first layer's sets the model's input (as in Keras)",
+                              stacklevel=2)
         if not self.built:
             self.stack.append(layer)
             return
@@ -111,8 +123,7 @@ class Sequential(Model):
         layers = ([self.input_tensor.node.layer] if self.input_tensor is not None else []) \
             + self.stack
         return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": layer.class_name(), "config": layer.get_config()}
-                           for layer in layers]}
+                "layers": [layer_record(layer) for layer in layers]}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -16,33 +16,26 @@ epochs and batches, as Keras 3's ``fit`` does.  Data is one array, a list,
 or a dict keyed by input names (``x``) and output names (``y``); it is
 lined up with the model's inputs and outputs once, as flat lists of arrays
 (``standardize``), and the step runs the executor on those lists
-(``model.execute``), the same calls without the packing.
+(``model.execute``), the same calls without the packing.  A ``PyDataset``
+or a generator gives its batches one by one, each lined up the same way:
+every kind of data becomes the same iterator of lined-up batches
+(``data_adapters``), which is all the loops see.
 """
 import math
+import warnings
 
 import numpy as np
 
 from .. import metrics as metrics_module
 from .. import optimizers
-from ..checks import flag, real_number, whole_number
-from ..callbacks import CallbackList, History
+from ..checks import flag, is_whole, real_number, whole_number
+from ..callbacks import CallbackList
 from ..progress import ProgressBar
-from ..utils import generator
 from .compile_utils import OutputLosses, OutputMetrics, compile_loss, per_output
+from .data_adapters import (RAN_OUT, ArraySource, DatasetSource, Epochs, GeneratorSource,
+                            check_class_weight, class_sample_weights, kind_of, take)
 
 DEFAULT_BATCH_SIZE = 32
-
-
-def batches(n, batch_size, order=None):
-    """Index arrays of consecutive batches over ``n`` samples (in ``order`` if given)."""
-    order = np.arange(n) if order is None else order
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
-
-
-def take(arrays, index):
-    """The rows ``index`` of every array (``None`` stays ``None``)."""
-    return [None if a is None else a[index] for a in arrays]
-
 
 def check_finite(model_name, label, array):
     """Raise unless every value of a floating ``array`` is finite, naming the array
@@ -231,12 +224,6 @@ class Trainer:
         raise ValueError(f"Model '{self.name}': verbose must be 0, 1, 2 or 'auto', got "
                          f"{verbose!r}")
 
-    def batch_size_of(self, batch_size):
-        """``batch_size``, or Keras's default 32 for ``None``; a whole number >= 1."""
-        if batch_size is None:
-            return DEFAULT_BATCH_SIZE
-        return whole_number(f"Model '{self.name}'", "batch_size", batch_size)
-
     # -- one batch -------------------------------------------------------------------------
     def train_step(self, xs, ys, sample_weights):
         """One step of gradient descent on a batch given as flat lists: the five
@@ -283,116 +270,267 @@ class Trainer:
     def predict_on_batch(self, x):
         return self.forward(x, training=False)[0]
 
-    # -- whole data sets ---------------------------------------------------------------
-    def fit(self, x, y, batch_size=None, epochs=1, verbose=1, callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, sample_weight=None,
-            initial_epoch=0):
-        """Train for ``epochs`` passes over ``(x, y)``; returns a ``History``.
+    # -- data sources ----------------------------------------------------------------------
+    def line_up(self, caller, x, y=None, sample_weight=None, class_weight=None, kind=None):
+        """``standardize`` for ``fit``, ``evaluate`` (targets needed, finite
+        numbers only) or ``predict`` (inputs alone), with ``class_weight``
+        turned into sample weights; ``kind`` names a PyDataset or generator
+        that gave ``(x, y, sample_weight)`` as one of its batches."""
+        if caller == "predict":
+            return self.standardize(x, finite=False)
+        if y is None:
+            raise ValueError(f"Model '{self.name}': {caller} needs targets y for the outputs "
+                             f"{self.output_names}"
+                             + (f"; the {kind} gave a batch without them" if kind else ""))
+        return self.with_class_weights(self.standardize(x, y, sample_weight), class_weight)
 
-        ``validation_split`` keeps the last fraction of the data aside (before
-        shuffling); ``validation_data`` is ``(x, y)`` or ``(x, y, sample_weight)``.
-        Each epoch's logs get ``val_`` entries from ``evaluate`` on it.  A
-        callback stops training by setting ``model.stop_training = True``.
+    def with_class_weights(self, data, class_weight):
+        """``(xs, ys, sample_weights)`` with each sample weighing as much as its
+        class (``class_weight``, Keras's rule: ``class_sample_weights``)."""
+        if class_weight is None:
+            return data
+        xs, ys, sws = data
+        if any(w is not None for w in sws):
+            raise ValueError(f"Model '{self.name}': class_weight and sample_weight cannot be "
+                             f"given together; fold the class weights into sample_weight")
+        return xs, ys, [class_sample_weights(ys[0], class_weight)]
+
+    def source(self, caller, x, y=None, sample_weight=None, batch_size=None, steps=None,
+               shuffle=False, class_weight=None):
+        """The batches of ``x`` (arrays, a ``PyDataset`` or a generator) for
+        ``caller``, as a source of lined-up batches (see ``data_adapters``)."""
+        kind = kind_of(x)
+        if kind is None:
+            data = self.line_up(caller, x, y, sample_weight, class_weight)
+            return self.array_source(data, batch_size, steps, shuffle)
+        for name, value, held in (("y", y, "the targets"),
+                                  ("sample_weight", sample_weight, "the sample weights"),
+                                  ("batch_size", batch_size, "their own size")):
+            if value is not None:
+                raise ValueError(f"Model '{self.name}': {caller} was given x as a {kind}, whose "
+                                 f"batches hold {held}: leave {name} out")
+
+        def line_up(*batch):
+            return self.line_up(caller, *batch, class_weight=class_weight, kind=kind)
+        if kind == "PyDataset":
+            return DatasetSource(x, line_up, shuffle)
+        if class_weight is not None:
+            raise ValueError(f"Model '{self.name}': class_weight does not work with a "
+                             f"generator; give sample weights in its batches, "
+                             f"(x, y, sample_weight)")
+        if shuffle:
+            warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` "
+                          "was provided as a generator. The generator is expected to yield "
+                          "already-shuffled data.", stacklevel=3)
+        return GeneratorSource(x, line_up)
+
+    def array_source(self, data, batch_size=None, steps=None, shuffle=False):
+        """Lined-up arrays in batches of ``batch_size``: by default 32, or
+        enough for ``steps`` batches to cover the data, as in Keras."""
+        if batch_size is None:
+            samples = len(data[0][0])
+            batch_size = math.ceil(samples / steps) if steps else DEFAULT_BATCH_SIZE
+        batch_size = whole_number(f"Model '{self.name}'", "batch_size", batch_size)
+        return ArraySource(data, batch_size, shuffle)
+
+    def validation_source(self, validation_data, batch_size):
+        """``validation_data`` as a source: ``(x, y)``, ``(x, y, sample_weight)``,
+        a ``PyDataset`` or a generator."""
+        if kind_of(validation_data):
+            return self.source("fit", validation_data)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(f"Model '{self.name}': validation_data must be a tuple (x, y) or "
+                             f"(x, y, sample_weight), a PyDataset or a generator, got "
+                             f"{type(validation_data).__name__}")
+        return self.source("fit", *validation_data, batch_size=batch_size)
+
+    def callback_list(self, callbacks, add_history=False, **params):
+        """``callbacks`` (a list of them, or ``None``) as one ``CallbackList``
+        handing out ``params``; ``fit`` adds a ``History``."""
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"Model '{self.name}': callbacks must be a list of callbacks, got "
+                            f"{type(callbacks).__name__}; write callbacks=[...]")
+        return CallbackList(callbacks, add_history=add_history, model=self, **params)
+
+    # -- whole data sets ---------------------------------------------------------------
+    def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` passes over the data; returns a ``History``.
+
+        The data is ``(x, y)`` arrays (with ``sample_weight`` or
+        ``class_weight``, ``{class: weight}``, which weighs each sample by its
+        class), or ``x`` alone as a ``PyDataset`` or a generator of batches.
+        ``steps_per_epoch`` batches make an epoch (default: one pass over the
+        data; a generator needs it for more than one epoch).
+
+        ``validation_split`` keeps the last fraction of the arrays aside (before
+        shuffling); ``validation_data`` is ``(x, y)``, ``(x, y, sample_weight)``,
+        a ``PyDataset`` or a generator, evaluated in batches of
+        ``validation_batch_size`` (default ``batch_size``), ``validation_steps``
+        of them (default: all), after the epochs ``validation_freq`` names (every
+        that many epochs, or a list of epochs counted from 1).  The epoch's logs
+        then get ``val_`` entries.  A callback stops training by setting
+        ``model.stop_training = True``.
         """
         self.require_compiled()
         owner = f"Model '{self.name}'"
-        if y is None:
-            raise ValueError(f"{owner}: fit needs targets y for the outputs {self.output_names}")
-        verbose = self.verbosity(verbose)
+        params_verbose, verbose = verbose, self.verbosity(verbose)
         shuffle = flag(owner, "shuffle", shuffle)
-        batch_size = self.batch_size_of(batch_size)
         epochs = whole_number(owner, "epochs", epochs)
         initial_epoch = whole_number(owner, "initial_epoch", initial_epoch, minimum=0)
         if initial_epoch >= epochs:
             raise ValueError(f"{owner}: initial_epoch ({initial_epoch}) must be below epochs "
                              f"({epochs}), the number of the last epoch")
         real_number(owner, "validation_split", validation_split, 0, 1, high_open=True)
-        data = list(self.standardize(x, y, sample_weight))
+        steps_per_epoch, validation_steps = (
+            None if steps is None else whole_number(owner, name, steps)
+            for name, steps in (("steps_per_epoch", steps_per_epoch),
+                                ("validation_steps", validation_steps)))
+        validates = self.validation_epochs(validation_freq)
+        if class_weight is not None:
+            check_class_weight(owner, class_weight, len(self.outputs))
+        if validation_batch_size is not None and kind_of(validation_data):
+            raise ValueError(f"{owner}: validation_data is a {kind_of(validation_data)}, whose "
+                             f"batches hold their own size: leave validation_batch_size out")
+        validation_batch_size = validation_batch_size or batch_size
         if validation_split and validation_data is None:
-            data, validation_data = split_validation(data, validation_split)
-        elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError(f"{owner}: validation_data must be a tuple (x, y) or "
-                                 f"(x, y, sample_weight), got {type(validation_data).__name__}")
-            validation_data = self.standardize(*validation_data)
-        history = History()
-        # History comes last, as in Keras, so it records what other callbacks add to the logs.
-        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
-            raise TypeError(f"{owner}: callbacks must be a list of callbacks, got "
-                            f"{type(callbacks).__name__}; write callbacks=[...]")
-        callbacks = CallbackList([*(callbacks or []), history], model=self)
+            if kind_of(x):
+                raise ValueError(f"{owner}: validation_split works on arrays only, not on a "
+                                 f"{kind_of(x)}; pass validation_data")
+            train, held_out = split_validation(self.line_up("fit", x, y, sample_weight),
+                                               validation_split)
+            source = self.array_source(self.with_class_weights(train, class_weight),
+                                       batch_size, steps_per_epoch, shuffle)
+            validation = self.array_source(held_out, validation_batch_size, validation_steps)
+        else:
+            source = self.source("fit", x, y, sample_weight, batch_size, steps_per_epoch,
+                                 shuffle, class_weight)
+            validation = None if validation_data is None else \
+                self.validation_source(validation_data, validation_batch_size)
+        data = Epochs(source, steps_per_epoch)
+        validation = None if validation is None else Epochs(validation, validation_steps)
+        # History comes last, as in Keras, so it records what other callbacks add to the
+        # logs; it becomes model.history.
+        callbacks = self.callback_list(callbacks, add_history=True, verbose=params_verbose,
+                                       epochs=epochs, steps=data.num_batches)
         self.stop_training = False
         callbacks.on_train_begin()
-        n = len(data[0][0])
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
+            if data.exhausted():
+                warnings.warn(RAN_OUT, stacklevel=2)
+                break
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            steps = batches(n, batch_size, generator().permutation(n) if shuffle else None)
-            bar = ProgressBar(len(steps)) if verbose else None
-            for step, index in enumerate(steps):
+            bar = ProgressBar(data.num_batches) if verbose else None
+            for step, batch in data:
                 callbacks.on_train_batch_begin(step)
-                self.run_batch(self.train_step, *(take(group, index) for group in data))
+                self.run_batch(self.train_step, *batch)
                 logs = self.logs()
                 callbacks.on_train_batch_end(step, logs)
-                if bar and step + 1 < len(steps):
+                if bar:
                     bar.update(step + 1, logs)
                 if self.stop_training:
                     break
             epoch_logs = self.logs()
-            if validation_data is not None:
-                val = self.evaluate_arrays(*validation_data, batch_size=batch_size)
+            if validation is not None and validates(epoch):
+                val = self.run_evaluation(validation, callbacks)
                 epoch_logs.update({f"val_{key}": value for key, value in val.items()})
             if bar:
-                bar.update(len(steps), epoch_logs)
+                bar.finish(epoch_logs)
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
         callbacks.on_train_end(epoch_logs)
-        self.history = history
-        return history
+        return self.history
 
-    def evaluate(self, x, y, batch_size=None, verbose=1, sample_weight=None, return_dict=False):
-        """The loss (and metrics) over ``(x, y)``, in inference mode.
+    def validation_epochs(self, validation_freq):
+        """Keras's ``validation_freq`` as a test of the epoch (counted from 0):
+        every ``validation_freq`` epochs, or the epochs (from 1) of a list."""
+        owner = f"Model '{self.name}'"
+        if isinstance(validation_freq, (list, tuple)):
+            if not all(is_whole(n, 1) for n in validation_freq):
+                raise ValueError(f"{owner}: validation_freq as a list names epochs counted "
+                                 f"from 1, got {validation_freq!r}")
+            return lambda epoch: epoch + 1 in validation_freq
+        every = whole_number(owner, "validation_freq (a number of epochs, or a list of epochs)",
+                             validation_freq)
+        return lambda epoch: (epoch + 1) % every == 0
+
+    def evaluate(self, x, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """The loss (and metrics) over ``(x, y)``, or over a ``PyDataset`` or a
+        generator's batches (``steps`` of them if given), in inference mode.
 
         Returns the loss alone when there is nothing else, else the list of
         the logs' values, as Keras does (or the dict with ``return_dict``).
         """
         self.require_compiled()
-        if y is None:
-            raise ValueError(f"Model '{self.name}': evaluate needs targets y for the outputs "
-                             f"{self.output_names}")
-        verbose = self.verbosity(verbose)
-        batch_size = self.batch_size_of(batch_size)
-        logs = self.evaluate_arrays(*self.standardize(x, y, sample_weight), batch_size, verbose)
+        params_verbose, verbose = verbose, self.verbosity(verbose)
+        if steps is not None:
+            steps = whole_number(f"Model '{self.name}'", "steps", steps)
+        data = Epochs(self.source("evaluate", x, y, sample_weight, batch_size, steps), steps)
+        callbacks = self.callback_list(callbacks, verbose=params_verbose, epochs=1,
+                                       steps=data.num_batches)
+        logs = self.run_evaluation(data, callbacks, verbose)
         return self.returned(logs, return_dict)
 
-    def evaluate_arrays(self, xs, ys, sws, batch_size=None, verbose=0):
-        """``evaluate`` on data already lined up with the inputs and outputs; the logs."""
+    def run_evaluation(self, data, callbacks, verbose=0):
+        """One pass of test steps over ``data`` (``Epochs``), between the test
+        hooks; the logs (``{}`` if there was no batch).  A callback stops it
+        early by setting ``model.stop_evaluating = True``."""
         self.reset_metrics()
-        steps = batches(len(xs[0]), batch_size or DEFAULT_BATCH_SIZE)
-        bar = ProgressBar(len(steps)) if verbose else None
-        for step, index in enumerate(steps, 1):
-            self.run_batch(self.test_step, take(xs, index), take(ys, index), take(sws, index))
+        self.stop_evaluating = False
+        bar = ProgressBar(data.num_batches) if verbose else None
+        callbacks.on_test_begin()
+        logs = {}
+        for step, batch in data:
+            callbacks.on_test_batch_begin(step)
+            self.run_batch(self.test_step, *batch)
+            logs = self.logs()
+            callbacks.on_test_batch_end(step, logs)
             if bar:
-                bar.update(step, self.logs())
-        return self.logs()
+                bar.update(step + 1, logs)
+            if self.stop_evaluating:
+                break
+        if bar:
+            bar.finish(logs)
+        callbacks.on_test_end(logs)
+        return logs
 
-    def predict(self, x, batch_size=None, verbose=0):
-        """The model's outputs for ``x``, computed batch by batch in inference mode,
-        in the outputs' structure.  (Keras shows a progress bar by default; nnlib
-        only with ``verbose=1``.)"""
-        verbose = self.verbosity(verbose)
-        xs, _, _ = self.standardize(x, finite=False)
-        steps = batches(len(xs[0]), self.batch_size_of(batch_size))
-        bar = ProgressBar(len(steps)) if verbose else None
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        """The model's outputs for ``x`` (arrays, or a ``PyDataset`` or a
+        generator whose batches' inputs are used), computed batch by batch in
+        inference mode, in the outputs' structure.  (Keras shows a progress bar
+        by default; nnlib only with ``verbose=1``.)  A callback stops it early
+        by setting ``model.stop_predicting = True``."""
+        params_verbose, verbose = verbose, self.verbosity(verbose)
+        if steps is not None:
+            steps = whole_number(f"Model '{self.name}'", "steps", steps)
+        data = Epochs(self.source("predict", x, batch_size=batch_size, steps=steps), steps)
+        callbacks = self.callback_list(callbacks, verbose=params_verbose, epochs=1,
+                                       steps=data.num_batches)
+        self.stop_predicting = False
+        bar = ProgressBar(data.num_batches) if verbose else None
+        callbacks.on_predict_begin()
         parts = []
-        for step, index in enumerate(steps, 1):
-            parts.append(self.execute(take(xs, index), training=False)[0])
+        for step, (xs, _, _) in data:
+            callbacks.on_predict_batch_begin(step)
+            parts.append(self.execute(xs, training=False)[0])
+            callbacks.on_predict_batch_end(step, {"outputs": self.packed(parts[-1])})
             if bar:
-                bar.update(step, {})
-        outputs = [np.concatenate(chunks) for chunks in zip(*parts)]
-        return self.pack(outputs, self.output_kind, self.output_names)
+                bar.update(step + 1, {})
+            if self.stop_predicting:
+                break
+        if bar:
+            bar.finish({})
+        callbacks.on_predict_end()
+        return self.packed([np.concatenate(chunks) for chunks in zip(*parts)])
 
+    def packed(self, outputs):
+        """A flat list of output arrays in the outputs' structure."""
+        return self.pack(outputs, self.output_kind, self.output_names)
