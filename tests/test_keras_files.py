@@ -4,6 +4,7 @@ registered layer with a Keras twin, wrapped in a functional model, crosses both
 ways with the same predictions (inference mode)."""
 import os
 import sys
+import warnings
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -191,3 +192,21 @@ def test_weights_of_a_trained_keras_model_load_into_an_uncompiled_one(tmp_path):
     model.load_weights(tmp_path / "k.weights.h5")
     for weight, variable in zip(model.weights, keras_model.weights, strict=True):
         np.testing.assert_array_equal(weight.value, variable.numpy())
+
+
+def test_a_layer_of_the_user_s_own_class_is_named_when_saved_for_keras(tmp_path):
+    class Doubling(nnlib.layers.Layer):
+        def forward(self, x, *, training=False):
+            return 2 * x, None
+
+        def backward(self, dy, cache, *, need_dx=True):
+            return 2 * dy, {}
+
+    inputs = nnlib.Input((3,))
+    inner = nnlib.Model(inputs, Doubling()(inputs), name="inner")
+    model = nnlib.Model(inputs, nnlib.layers.Dense(2)(inner(inputs)))
+    with pytest.warns(UserWarning, match=r"\['Doubling'\] are not Keras layers"):
+        model.save(tmp_path / "m.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nnlib.Sequential([nnlib.Input((3,)), nnlib.layers.Dense(2)]).save(tmp_path / "n.keras")

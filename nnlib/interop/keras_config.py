@@ -216,6 +216,20 @@ def _is_model(layer):
     return any(isinstance(layer, entry.cls) for entry in registry.entries("model"))
 
 
+def foreign_layers(model):
+    """The class names of ``model``'s layers (nested models' too) that are not
+    nnlib's registered layers, which all have a Keras twin: a user's own
+    classes, which Keras knows only if the same names are registered there."""
+    ours = {entry.cls for entry in registry.entries("layer")} | {InputLayer}
+    names = []
+    for layer in model.layers:
+        if _is_model(layer):
+            names += foreign_layers(layer)
+        elif type(layer) not in ours:
+            names.append(type(layer).__name__)
+    return names
+
+
 def model_to_keras(model):
     """``model``'s architecture as Keras's record (``keras_model.to_json()``'s data),
     with its ``compile_config`` when it is compiled."""

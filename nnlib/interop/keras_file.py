@@ -55,7 +55,7 @@ from ..saving.bounds import (MAX_ITEMSIZE, READ_ERRORS, ModelFileError, assign, 
                              check_weights, is_number, listing, open_zip, read_json, refused,
                              require_built, weight_keys, write_atomically)
 from ..serialization import deserialize
-from .keras_config import model_from_keras, model_to_keras
+from .keras_config import foreign_layers, model_from_keras, model_to_keras
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose files this module writes
 MEMBERS = ("metadata.json", "config.json", "model.weights.h5")
@@ -182,8 +182,17 @@ def _write_optimizer(model, file):
 
 
 def save_keras(model, filepath):
-    """Write ``model`` as a Keras 3 ``.keras`` archive at ``filepath``."""
+    """Write ``model`` as a Keras 3 ``.keras`` archive at ``filepath``.  A layer
+    of the user's own class is written under its class name, with a warning:
+    Keras loads the file only with a class of that name given to it (Keras has
+    no way to run nnlib's forward and backward)."""
     require_built(model)
+    foreign = foreign_layers(model)
+    if foreign:
+        warnings.warn(f"save: {sorted(set(foreign))} are not Keras layers; keras.saving."
+                      f"load_model reads this file only with classes of those names in its "
+                      f"custom_objects (or registered with "
+                      f"keras.saving.register_keras_serializable)", stacklevel=3)
     config = json.dumps(model_to_keras(model), indent=1)
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
