@@ -600,6 +600,13 @@ def get(identifier):
         return identifier
     if callable(identifier) and getattr(identifier, "__module__", None) == __name__:
         identifier = identifier.__name__
+    elif callable(identifier) and not isinstance(identifier, type):
+        raise TypeError(f"expected an activation name or instance, got the function "
+                        f"{getattr(identifier, '__name__', identifier)!r}: Keras "
+                        f"differentiates a plain function automatically, nnlib needs its "
+                        f"derivative written out; subclass ElementwiseActivation with "
+                        f"function(x) and derivative(x, y) (the activations chapter shows "
+                        f"how)")
     return registry.get("activation", identifier)
 
 

@@ -445,3 +445,24 @@ def test_a_layer_written_with_call_alone_is_told_what_to_write_instead():
     message = str(error.value)
     assert "defines call()" in message and "rename call to forward" in message
     assert "backward(d_outputs, cache" in message
+
+
+def test_a_layer_built_by_hand_is_not_built_again_when_called(keras):
+    def built_by_hand(keras):
+        layer = keras.layers.Dense(3)
+        layer.build((None, 4))
+        kernel = np.array(layer.weights[0])
+        y = layer(np.ones((2, 4), "float32"))
+        return {"weights": len(layer.weights), "output": shape(y),
+                "same kernel": bool(np.array_equal(np.array(layer.weights[0]), kernel))}
+    assert both(built_by_hand, keras) == {"weights": 2, "output": (2, 3), "same kernel": True}
+
+
+def test_a_plain_function_as_activation_is_told_what_to_write_instead():
+    with pytest.raises(TypeError) as error:
+        nnlib.layers.Dense(2, activation=lambda x: 2 * x)
+    assert "got the function '<lambda>'" in str(error.value)
+    assert "subclass ElementwiseActivation with function(x) and derivative(x, y)" in \
+        str(error.value)
+    assert isinstance(nnlib.layers.Dense(2, activation=nnlib.activations.relu).activation,
+                      nnlib.activations.ReLU)  # nnlib's own functions still resolve

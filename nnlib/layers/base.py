@@ -468,7 +468,8 @@ class Layer(Configurable):
         if not isinstance(input_shape, list):
             input_shape = tuple(input_shape)
         if not self.built:
-            self.build(input_shape)
+            if not self._weights:  # else build() was called directly, as Keras code does
+                self.build(input_shape)
             self.built = True
         self.check_input_shape(input_shape)
 
