@@ -466,3 +466,22 @@ def test_a_plain_function_as_activation_is_told_what_to_write_instead():
         str(error.value)
     assert isinstance(nnlib.layers.Dense(2, activation=nnlib.activations.relu).activation,
                       nnlib.activations.ReLU)  # nnlib's own functions still resolve
+
+
+def test_shapes_and_compile_configs_as_keras_gives_them(keras):
+    def facts(keras):
+        a, b = keras.Input((4,), name="a"), keras.Input((2,), name="b")
+        joined = keras.layers.Concatenate()([a, b])
+        model = keras.Model([a, b], [keras.layers.Dense(3)(joined), keras.layers.Dense(1)(joined)])
+        single = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
+        before = single.get_compile_config()
+        single.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+        again = keras.models.clone_model(single)
+        again.compile_from_config(single.get_compile_config())
+        return {"input_shape": [tuple(s) for s in model.input_shape],
+                "output_shape": [tuple(s) for s in model.output_shape],
+                "single": (tuple(single.input_shape), tuple(single.output_shape)),
+                "before compile": before,
+                "optimizer": (type(again.optimizer).__name__,
+                              round(float(np.array(again.optimizer.learning_rate)), 6))}
+    assert both(facts, keras)["optimizer"] == ("SGD", 0.5)

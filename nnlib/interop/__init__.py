@@ -22,7 +22,6 @@ import numpy as np
 from ..layers.base import deferred_initialization
 from ..layers.deserialization import layer_from_config
 from ..saving.bounds import require_built
-from ..serialization import deserialize
 from .keras_config import KERAS_MODULES, model_from_keras, model_to_keras
 
 
@@ -101,7 +100,7 @@ def from_keras(keras_model, custom_objects=None):
     for weight, variable in _check_pairs(model, keras_model):
         weight.assign(np.array(keras.ops.convert_to_numpy(variable)))
     if config["compile_config"] is not None:
-        model.compile(**deserialize(config["compile_config"]))
+        model.compile_from_config(config["compile_config"])
     return model
 
 

@@ -242,8 +242,7 @@ def model_to_keras(model):
 def compile_to_keras(model):
     """The arguments ``model`` was compiled with (its optimizer as it is now), as
     Keras's ``compile_config``."""
-    config = serialize({**model.compile_config, "optimizer": model.optimizer})
-    return to_keras_value(config)
+    return to_keras_value(model.get_compile_config())
 
 
 # -- Keras -> nnlib ---------------------------------------------------------------------------

@@ -54,7 +54,6 @@ from ..checks import short_repr
 from ..saving.bounds import (MAX_ITEMSIZE, READ_ERRORS, ModelFileError, assign, build_model,
                              check_weights, is_number, listing, open_zip, read_json, refused,
                              require_built, weight_keys, write_atomically)
-from ..serialization import deserialize
 from .keras_config import foreign_layers, model_from_keras, model_to_keras
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose files this module writes
@@ -391,7 +390,7 @@ def load_keras(filepath, label, custom_objects=None, compile=True):
         if compile_config is not None:
             with refused(f"{label}: the compile arguments in config.json cannot "
                                  f"compile the model", Exception):
-                model.compile(**deserialize(compile_config))
+                model.compile_from_config(compile_config)
         pairs, state = _weights_member(archive, members, model, label,
                                        compile_config is not None)
     _restore(model, pairs, state, label)

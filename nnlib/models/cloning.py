@@ -12,7 +12,6 @@ import warnings
 from ..checks import flag
 from ..graph import SymbolicTensor, flatten, pack_as
 from ..layers.base import Layer
-from ..serialization import deserialize, serialize
 from .functional import Model
 from .sequential import Sequential
 
@@ -166,12 +165,12 @@ def _compile_like(clone, model):
     """Compile ``clone`` with ``model``'s compile arguments, each a new object
     of the same config (the optimizer as it is now, as ``save`` writes it)."""
     try:
-        arguments = serialize({**model.compile_config, "optimizer": model.optimizer})
+        arguments = model.get_compile_config()
     except TypeError as error:
         warnings.warn(f"clone_model: the clone of '{model.name}' is not compiled ({error}); "
                       f"compile it yourself", stacklevel=3)
         return
-    clone.compile(**deserialize(arguments))
+    clone.compile_from_config(arguments)
 
 
 __all__ = ["clone_model"]

@@ -245,6 +245,23 @@ class Model(Trainer, Layer):
         """The output tensor(s), in the structure the model was given."""
         return self.pack(self.outputs, self.output_kind, self.output_names)
 
+    @property
+    def input_shape(self):
+        """The inputs' shapes (batch axis ``None``) in the structure of ``input``;
+        a list of one becomes its shape, as in Keras."""
+        return self.single_shape(self.pack([t.shape for t in self.inputs], self.input_kind,
+                                           self.input_names))
+
+    @property
+    def output_shape(self):
+        """The outputs' shapes, as ``input_shape``."""
+        return self.single_shape(self.pack([t.shape for t in self.outputs], self.output_kind,
+                                           self.output_names))
+
+    @staticmethod
+    def single_shape(shapes):
+        return shapes[0] if isinstance(shapes, list) and len(shapes) == 1 else shapes
+
     def get_layer(self, name=None, index=None):
         """A layer by name or by position in ``model.layers``."""
         if index is not None:

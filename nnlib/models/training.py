@@ -31,6 +31,7 @@ from .. import optimizers
 from ..checks import flag, is_whole, real_number, whole_number
 from ..callbacks import CallbackList
 from ..progress import ProgressBar
+from ..serialization import deserialize, serialize
 from .compile_utils import OutputLosses, OutputMetrics, compile_loss, per_output
 from .data_adapters import (RAN_OUT, ArraySource, DatasetSource, Epochs, GeneratorSource,
                             check_class_weight, class_sample_weights, kind_of, take)
@@ -100,6 +101,20 @@ class Trainer:
             f"{name}_loss": metrics_module.Mean(name=f"{name}_loss")
             for name in (with_loss if len(with_loss) > 1 else [])}
         self.compiled = True
+
+    def get_compile_config(self):
+        """The arguments of ``compile`` as JSON-ready data (the optimizer as it is
+        now), ``{}`` before ``compile``; ``compile_from_config`` reads it back."""
+        if not self.compiled:
+            return {}
+        return serialize({**self.compile_config, "optimizer": self.optimizer})
+
+    def compile_from_config(self, config):
+        """``compile`` with the arguments ``get_compile_config`` gave."""
+        if not isinstance(config, dict):
+            raise TypeError(f"Model '{self.name}': compile_from_config takes the dict of "
+                            f"get_compile_config(), got {type(config).__name__}")
+        self.compile(**deserialize(config))
 
     def compile_output_names(self):
         """The output names (before a Sequential is built: its last layer's name)."""

@@ -31,7 +31,6 @@ from typing import NamedTuple
 import numpy as np
 
 from ..checks import short_repr, whole_number
-from ..serialization import deserialize, serialize
 from ..version import __version__
 from .bounds import (MAX_ITEMSIZE, ModelFileError, assign, build_model, check_weights,
                      file_keys_by_path, is_number, listing, open_zip, read_json, refused,
@@ -173,8 +172,7 @@ def save_model(model, filepath):
     compile_config = None
     if getattr(model, "compiled", False):
         try:
-            # The optimizer as it is now (a scheduler may have changed its rate).
-            compile_config = serialize({**model.compile_config, "optimizer": model.optimizer})
+            compile_config = model.get_compile_config()
         except TypeError as error:
             warnings.warn(f"save: the compile arguments are not saved ({error}); compile the "
                           f"loaded model yourself", stacklevel=3)
@@ -290,7 +288,7 @@ def load_model(filepath, label, custom_objects=None, compile=True):
         if compile and compile_config is not None:
             with refused(f"{label}: the compile arguments in config.json cannot compile "
                          f"the model", Exception):
-                model.compile(**deserialize(compile_config))
+                model.compile_from_config(compile_config)
             if "optimizer.npz" in members:
                 model.optimizer.set_state(optimizer_state(model, pairs, archive, members,
                                                           label))
