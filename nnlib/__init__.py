@@ -9,7 +9,7 @@ its maths: ``forward`` and ``backward`` are the formulas.
 """
 from . import activations, backend, initializers, layers, losses, metrics, optimizers, registry
 from . import custom_objects, experiments, regularizers, serialization, testing, utils
-from . import callbacks, interop, saving
+from . import callbacks, interop, ops, saving
 from .models import Input, Model, Sequential, plot_model
 from .registry import table
 from .saving import load_model
@@ -32,5 +32,5 @@ _GETTERS = {"activation": activations.get, "initializer": initializers.get,
 
 __all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "custom_objects",
            "experiments", "get", "initializers", "interop", "layers", "load_model", "losses",
-           "metrics", "optimizers", "plot_model", "registry", "regularizers", "saving",
+           "metrics", "ops", "optimizers", "plot_model", "registry", "regularizers", "saving",
            "serialization", "table", "testing", "utils"]

@@ -485,3 +485,23 @@ def test_shapes_and_compile_configs_as_keras_gives_them(keras):
                 "optimizer": (type(again.optimizer).__name__,
                               round(float(np.array(again.optimizer.learning_rate)), 6))}
     assert both(facts, keras)["optimizer"] == ("SGD", 0.5)
+
+
+def test_a_loss_written_as_a_function_of_ops_trains_as_in_keras(keras):
+    """Keras's guide writes a loss as a function of keras.ops; under the import swap it is
+    a function of nnlib.ops, which the gradient tape differentiates."""
+    def step(keras):
+        def custom_mean_squared_error(y_true, y_pred):
+            return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        model.set_weights([np.arange(6, dtype="float32").reshape(3, 2) / 10,
+                           np.array([0.1, -0.2], "float32")])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss=custom_mean_squared_error)
+        x = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+        y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], "float32")
+        loss = float(np.array(model.train_on_batch(x, y)))
+        return loss, [np.array(w) for w in model.get_weights()]
+    mine, theirs = step(nnlib), step(keras)
+    assert mine[0] == pytest.approx(theirs[0], rel=1e-5)
+    for ours, keras_weight in zip(mine[1], theirs[1]):
+        np.testing.assert_allclose(ours, keras_weight, rtol=1e-5, atol=1e-7)
