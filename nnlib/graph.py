@@ -135,3 +135,26 @@ def leaves_like(template, structure):
         return [leaf for item, part in zip(template, structure)
                 for leaf in leaves_like(item, part)]
     return [structure]
+
+
+def graded_keywords(keywords):
+    """The tensors given by keyword that have a gradient: all but ``mask``."""
+    return {key: value for key, value in keywords.items() if key != "mask"}
+
+
+def input_gradient_leaves(layer, inputs, keywords, d_inputs):
+    """A layer's input gradients (its backward's structure) as a flat list lined
+    up with ``flatten([inputs, keywords])`` (``None`` for a mask); a
+    ``ValueError`` naming the layer if they do not fit."""
+    if not isinstance(inputs, (list, tuple, dict)) and not keywords:
+        return [d_inputs]
+    if graded_keywords(keywords):
+        d_inputs = [d_inputs.get("inputs"), {key: d_inputs.get(key) for key in keywords}]
+    elif keywords:  # a mask by keyword: no gradient, and dx alone from backward
+        d_inputs = [d_inputs, {}]
+    template = [inputs, keywords] if keywords else inputs
+    try:
+        return leaves_like(template, d_inputs)
+    except ValueError as error:
+        raise layer.error(f"backward returned gradients that do not match its "
+                          f"inputs: {error}") from None

@@ -21,8 +21,8 @@ forward pass, so stochastic layers (dropout) repeat their noise.
 import numpy as np
 
 from .activations import ActivationFunction
-from .graph import flatten, leaves_like, pack_as
-from .layers.base import Layer, graded_keywords
+from .graph import flatten, graded_keywords, leaves_like, pack_as
+from .layers.base import Layer
 from .losses import Loss
 from .utils import set_random_seed
 

@@ -432,7 +432,7 @@ def test_custom_objects_as_the_guide_uses_them(tmp_path):
         saving.get_custom_objects().update(saved)
 
 
-def test_a_layer_written_with_call_alone_is_told_what_to_write_instead():
+def test_a_layer_written_with_call_alone_runs_as_in_keras():
     class Linear(nnlib.layers.Layer):  # Keras's guide: no backward pass anywhere
         def build(self, input_shape):
             self.w = self.add_weight(shape=(input_shape[-1], 4), initializer="random_normal")
@@ -440,11 +440,19 @@ def test_a_layer_written_with_call_alone_is_told_what_to_write_instead():
         def call(self, inputs):
             return inputs @ self.w
 
+    layer = Linear()
+    x = np.ones((2, 3), dtype="float32")
+    np.testing.assert_allclose(layer(x), x @ layer.w.value)
+
+
+def test_a_layer_with_neither_call_nor_forward_is_told_what_to_write():
+    class Empty(nnlib.layers.Layer):
+        pass
+
     with pytest.raises(NotImplementedError) as error:
-        Linear()(np.ones((2, 3)))
-    message = str(error.value)
-    assert "defines call()" in message and "rename call to forward" in message
-    assert "backward(d_outputs, cache" in message
+        Empty()(np.ones((2, 3)))
+    assert "must define call(inputs)" in str(error.value)
+    assert "backward(d_outputs, cache" in str(error.value)
 
 
 def test_a_layer_built_by_hand_is_not_built_again_when_called(keras):

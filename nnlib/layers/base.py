@@ -15,6 +15,11 @@ A layer is a function with weights.  Subclasses write these methods:
     the output shape by formula, and a clear error for an input the layer
     cannot take.
 
+Or, as in Keras, ``call(inputs, training=None)`` alone, written with
+``nnlib.ops``, in place of ``forward`` and ``backward``: the gradient tape
+differentiates it (``nnlib.layers.taped``); layers assigned to its
+attributes are its children, and ``add_loss`` adds a loss from inside it.
+
 ``forward`` and ``backward`` never write to ``self``: the cache belongs to the
 call, so a layer used twice in one model keeps two caches.
 
@@ -72,9 +77,12 @@ import numpy as np
 from .. import initializers, regularizers
 from ..backend import as_float_array, standardize_dtype
 from ..checks import describe, flag, whole_number, whole_numbers
-from ..graph import Node, SymbolicTensor, flatten, is_symbolic, pack_as
+from ..graph import Node, SymbolicTensor, flatten, graded_keywords, is_symbolic, pack_as
+from ..ops.tape import Variable
 from ..registry import snake_case
 from ..serialization import Configurable
+from .taped import TapedCache, call_on_tape, current_call, is_taped, taped_backward, \
+    taped_forward
 
 _NAME_COUNTS = {}
 _DEFERRED = []  # non-empty inside deferred_initialization()
@@ -101,15 +109,23 @@ def deferred_initialization():
         _DEFERRED.pop()
 
 
+def written_with_call(cls):
+    """Whether the layer class defines ``call`` and no ``forward``: Keras's way,
+    differentiated by the gradient tape (``nnlib.layers.taped``)."""
+    return cls.forward is Layer.forward and callable(getattr(cls, "call", None))
+
+
 @functools.cache
 def forward_keywords(cls):
-    """The tensor keywords ``cls.forward`` takes (all but ``training``), read once."""
-    parameters = list(inspect.signature(cls.forward).parameters.values())[2:]
+    """The tensor keywords ``cls.forward`` (or ``cls.call``) takes (all but
+    ``training``), read once."""
+    method = cls.call if written_with_call(cls) else cls.forward
+    parameters = list(inspect.signature(method).parameters.values())[2:]
     return frozenset(p.name for p in parameters if p.name != "training"
                      and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-class Weight:
+class Weight(Variable):
     """A named array, usually owned by a layer; optimizers update it with ``assign``.
 
     ``initializer`` is an initializer (then ``shape`` and ``dtype`` are
@@ -193,11 +209,6 @@ def activity_batch(y):
     return y.shape[0] if np.ndim(y) > 0 else 1
 
 
-def graded_keywords(keywords):
-    """The tensors given by keyword that have a gradient: all but ``mask``."""
-    return {key: value for key, value in keywords.items() if key != "mask"}
-
-
 def apply_updates(updates):
     """Give each weight its new value (``Effects.updates``, ``Tape.updates``)."""
     for weight, value in updates.items():
@@ -209,7 +220,7 @@ class Layer(Configurable):
 
     differentiable = True
     supports_masking = False
-    several_inputs = False  # a merge layer takes a list of inputs
+    several_inputs = False  # a merge layer takes a list of inputs (so does a call() layer)
 
     def __init__(self, *, name=None, dtype=None, trainable=True, activity_regularizer=None,
                  **input_shape_argument):
@@ -249,8 +260,19 @@ class Layer(Configurable):
     def children(self):
         """The layers this layer holds, as ``(group, layer)`` pairs in Keras's
         order; ``group`` is where Keras saves the held layer's weights (the
-        attribute that holds it: ``cell``, ``forward_layer``).  None by default."""
-        return []
+        attribute that holds it: ``cell``, ``forward_layer``).  By default the
+        layers held by its attributes, in the order they were set, as Keras
+        tracks them (a list of layers counts, as ``attribute/0``...)."""
+        found, seen = [], {id(self)}
+        for attribute, value in vars(self).items():
+            held = [(attribute, value)] if isinstance(value, Layer) else \
+                [(f"{attribute}/{i}", item) for i, item in enumerate(value)
+                 if isinstance(item, Layer)] if isinstance(value, (list, tuple)) else []
+            for group, layer in held:
+                if id(layer) not in seen:
+                    seen.add(id(layer))
+                    found.append((group, layer))
+        return found
 
     def weight_entries(self):
         """Every weight of the tree, once, in Keras's order: the layer's own
@@ -333,23 +355,31 @@ class Layer(Configurable):
     def build(self, input_shape):
         """Create weights for inputs of ``input_shape``; stateless layers need none."""
 
-    def forward(self, inputs, *, training=False):
-        raise NotImplementedError(f"{type(self).__name__} must define forward(inputs, *, "
-                                  f"training) -> (outputs, cache)" + self.keras_call_hint())
-
-    def keras_call_hint(self):
-        """For a layer written the Keras way (``call`` alone): what nnlib needs instead."""
-        if not callable(getattr(self, "call", None)):
-            return ""
-        return (f"; it defines call(), as a Keras layer does, and Keras differentiates call() "
-                f"automatically, but nnlib writes each backward pass by hand: rename call to "
-                f"forward, returning (outputs, cache) where the cache holds what the gradient "
-                f"needs, and add backward(d_outputs, cache, *, need_dx) -> (d_inputs, "
-                f"weight_grads), as in the chapter 'Writing your own layer'")
+    def forward(self, inputs, *, training=False, **keywords):
+        """``call`` on the gradient tape, for a layer written the Keras way."""
+        if not written_with_call(type(self)):
+            raise NotImplementedError(
+                f"{type(self).__name__} must define call(inputs) with nnlib.ops (the tape "
+                f"differentiates it), or forward(inputs, *, training) -> (outputs, cache) "
+                f"with backward(d_outputs, cache, *, need_dx) -> (d_inputs, weight_grads)")
+        outputs, cache, (updates, losses) = taped_forward(self, inputs, training, keywords)
+        return outputs, cache, Effects(updates, losses)
 
     def backward(self, d_outputs, cache, *, need_dx=True):
-        raise NotImplementedError(f"{type(self).__name__} must define backward(d_outputs, "
-                                  f"cache, *, need_dx) -> (d_inputs, weight_grads)")
+        """The tape's reverse walk, for a layer written with ``call``."""
+        if not isinstance(cache, TapedCache):
+            raise NotImplementedError(f"{type(self).__name__} must define backward(d_outputs, "
+                                      f"cache, *, need_dx) -> (d_inputs, weight_grads)")
+        return taped_backward(self, d_outputs, cache, need_dx)
+
+    def has_own_backward(self):
+        """Whether the layer's backward pass is written by hand (not its ``call``'s tape)."""
+        return not written_with_call(type(self))
+
+    def add_loss(self, loss):
+        """Add a scalar to the training loss, from inside ``call`` (Keras's
+        ``add_loss``): the tape differentiates it with the outputs."""
+        current_call(self, "add_loss").losses.append(loss)
 
     def check_input_shape(self, shape):
         """Raise ``ValueError`` if the layer cannot take inputs of ``shape``."""
@@ -362,10 +392,14 @@ class Layer(Configurable):
         and marks the batch axis unknown again; layers override it when the
         shape follows from a formula.
         """
-        zeros = np.zeros([1 if d is None else d for d in input_shape], self.dtype)
-        outputs = self.run_forward(zeros, training=False)[0]
+        def zeros(shape):
+            return np.zeros([1 if d is None else d for d in shape], self.dtype)
+        listed = isinstance(input_shape, list)  # several inputs
+        outputs = self.run_forward([zeros(s) for s in input_shape] if listed
+                                   else zeros(input_shape), training=False)[0]
         several = isinstance(outputs, tuple)
-        shapes = [(input_shape[0],) + y.shape[1:] for y in (outputs if several else [outputs])]
+        batch = input_shape[0][0] if listed else input_shape[0]
+        shapes = [(batch,) + y.shape[1:] for y in (outputs if several else [outputs])]
         return shapes if several else shapes[0]
 
     def run_forward(self, inputs, *, training=False, **keywords):
@@ -430,11 +464,12 @@ class Layer(Configurable):
         list of arrays is a mistake).
         """
         owner = describe(self)
-        if self.several_inputs and isinstance(x, (list, tuple)):
+        several_inputs = self.several_inputs or written_with_call(type(self))
+        if several_inputs and isinstance(x, (list, tuple)):
             x = [as_float_array(a, self.dtype, owner) for a in x]
             self.ensure_built([a.shape for a in x])
             return x
-        if not self.several_inputs and isinstance(x, (list, tuple)) and \
+        if not several_inputs and isinstance(x, (list, tuple)) and \
                 any(isinstance(a, np.ndarray) for a in x):
             raise self.error(f"expected one input, got a list of {len(x)} arrays; layers "
                              f"that combine several inputs are the merge layers "
@@ -481,6 +516,8 @@ class Layer(Configurable):
         """
         if is_symbolic([inputs, keywords]):
             return self.call_symbolic(inputs, **keywords)
+        if is_taped([inputs, keywords]):  # inside another layer's call, on its tape
+            return call_on_tape(self, inputs, training, keywords)
         outputs, _, effects = self.run_forward(self.prepare(inputs), training=training,
                                                **self.prepare_keywords(keywords))
         if training:

@@ -34,10 +34,9 @@ import numpy as np
 from .. import saving
 from ..backend import as_float_array
 from ..checks import flag, whole_number
-from ..graph import Node, SymbolicTensor, flatten, leaves_like, pack_as, \
+from ..graph import Node, SymbolicTensor, flatten, input_gradient_leaves, pack_as, \
     topological_order
-from ..layers.base import (Effects, Layer, all_trainable, apply_updates, graded_keywords,
-                           unique_name)
+from ..layers.base import Effects, Layer, all_trainable, apply_updates, unique_name
 from ..layers.deserialization import layer_from_config, layer_record
 from ..layers.input_layer import Input, InputLayer
 from ..registry import snake_case
@@ -441,7 +440,7 @@ class Model(Trainer, Layer):
                 if path in learning:
                     _accumulate(weight_grads, path, grad)
             if need:
-                for tensor, d in zip(node.tensors, input_gradients(node, d_in)):
+                for tensor, d in zip(node.tensors, input_gradient_leaves(layer, node.inputs, node.keywords, d_in)):
                     _accumulate(grads, id(tensor), d)
         for path, weight, learns in self.regularized_weights():
             if learns:
@@ -613,23 +612,6 @@ def input_mask(masks, structure):
     input carries one."""
     found = gather(masks.get, structure)
     return found if flatten(found) else None
-
-
-def input_gradients(node, d_inputs):
-    """A layer's input gradients (its backward's structure) lined up with the
-    node's tensors; a ``ValueError`` naming the layer if they do not fit."""
-    if isinstance(node.inputs, SymbolicTensor) and not node.keywords:
-        return [d_inputs]
-    if graded_keywords(node.keywords):
-        d_inputs = [d_inputs.get("inputs"), {key: d_inputs.get(key) for key in node.keywords}]
-    elif node.keywords:  # a mask by keyword: no gradient, and dx alone from backward
-        d_inputs = [d_inputs, {}]
-    template = [node.inputs, node.keywords] if node.keywords else node.inputs
-    try:
-        return leaves_like(template, d_inputs)
-    except ValueError as error:
-        raise node.layer.error(f"backward returned gradients that do not match its "
-                               f"inputs: {error}") from None
 
 
 def gather(lookup, structure):

@@ -51,19 +51,40 @@ class Tensor:
 
 
 class Node:
-    """One recorded op: ``output = forward(*values, **params)``, with
-    ``inputs`` the traced tensor behind each value (``None`` for a constant)."""
+    """One recorded op: ``outputs = forward(*values, **params)``, with
+    ``inputs`` the traced tensor behind each value (``None`` for a constant)
+    and ``name`` the op's (``multiply``).  Most ops have one output; an op
+    whose forward returns a tuple (a layer recorded as one op) has
+    ``several``, and its vjp takes lists."""
 
-    __slots__ = ("output", "inputs", "values", "vjp", "params")
+    __slots__ = ("name", "outputs", "inputs", "values", "vjp", "params", "several")
 
-    def __init__(self, output, inputs, values, vjp, params):
-        self.output, self.inputs, self.values = output, inputs, values
-        self.vjp, self.params = vjp, params
+    def __init__(self, name, outputs, inputs, values, vjp, params, several=False):
+        self.name, self.outputs, self.inputs, self.values = name, outputs, inputs, values
+        self.vjp, self.params, self.several = vjp, params, several
+
+    def __repr__(self):
+        shapes = ", ".join(str(t.shape) for t in self.outputs)
+        return f"<Node {self.name} -> {shapes}>"
+
+
+class Variable:
+    """What a tape watches by itself: a layer's weight (``nnlib.layers.Weight``).
+
+    Inside a tape, an op that reads a trainable variable records it as a
+    source, as TensorFlow's ``GradientTape`` watches the variables it sees:
+    a layer's ``call`` reads ``self.kernel`` and the tape knows the kernel.
+    """
+
+    trainable = True
+    __array_ufunc__ = None  # ``array * variable`` calls the variable's operator, which records
 
 
 def unwrap(x):
-    """The NumPy value of a tensor, array or number."""
-    return x.value if isinstance(x, Tensor) else x
+    """The NumPy value of a tensor, variable, array or number."""
+    if isinstance(x, Tensor):
+        return x.value
+    return np.asarray(x) if isinstance(x, Variable) else x
 
 
 def is_float(value):
@@ -91,35 +112,51 @@ def unbroadcast(dy, shape):
     return dy.sum(axis=stretched, keepdims=True).reshape(shape)
 
 
-def trace(forward, vjp, *inputs, **params):
+def op_name(forward):
+    """The name a node records: the forward function's (``np.true_divide``
+    records as ``true_divide``), without a ``_forward`` suffix."""
+    return getattr(forward, "__name__", type(forward).__name__).removesuffix("_forward")
+
+
+def trace(forward, vjp, *inputs, name=None, **params):
     """Run ``forward`` on the inputs' values and, inside a tape, record it.
 
     ``vjp(dy, y, *values, **params)`` returns one gradient per input (``None``
     where there is none); ``vjp=None`` marks an op with no gradient (a
     comparison). The output is recorded only if it is a float and some input is
-    traced, so constants stay plain arrays.
+    traced, so constants stay plain arrays. A forward returning a tuple has
+    several outputs: the vjp then receives a list of their gradients (zeros
+    for an output nothing used) and the tuple of outputs.
     """
     if not _active_tapes:
         return forward(*[unwrap(x) for x in inputs], **params)
     values = [unwrap(x) for x in inputs]
     output = forward(*values, **params)
     traced = [traced_tensor(x) for x in inputs]
-    if vjp is None or not is_float(output) or all(t is None for t in traced):
+    several = isinstance(output, tuple)
+    outputs = output if several else (output,)
+    if vjp is None or not all(is_float(y) for y in outputs) or all(t is None for t in traced):
         return output
-    result = Tensor(output)
-    node = Node(result, traced, values, vjp, params)
+    tensors = tuple(Tensor(y) for y in outputs)
+    node = Node(name or op_name(forward), tensors, traced, values, vjp, params, several)
     for tape in _active_tapes:
         tape.record(node)
-    return result
+    return tensors if several else tensors[0]
 
 
 def traced_tensor(x):
-    """The tensor that stands for ``x`` on the active tapes, or ``None``."""
+    """The tensor that stands for ``x`` on the active tapes, or ``None``; a
+    trainable ``Variable`` is watched on first sight."""
     if isinstance(x, Tensor):
         return x
     for tape in _active_tapes:
         if id(x) in tape.watched:
             return tape.watched[id(x)][1]
+    if isinstance(x, Variable) and x.trainable:
+        tensor = Tensor(x)
+        for tape in _active_tapes:
+            tape.adopt(x, tensor)
+        return tensor
     return None
 
 
@@ -149,7 +186,12 @@ class GradientTape:
     def record(self, node):
         """Append one op to the tape."""
         self.nodes.append(node)
-        self.known.add(id(node.output))
+        self.known.update(id(y) for y in node.outputs)
+
+    def adopt(self, x, tensor):
+        """Watch ``x`` as ``tensor`` (one tensor for ``x`` on every tape)."""
+        self.watched[id(x)] = (x, tensor)
+        self.known.add(id(tensor))
 
     def watch(self, x):
         """Differentiate with respect to ``x``; returns its traced tensor.
@@ -165,9 +207,7 @@ class GradientTape:
             raise TypeError(f"GradientTape.watch: expected a float array, got dtype "
                             f"{np.asarray(x).dtype}; cast it first, e.g. ops.cast(x, 'float64')")
         if id(x) not in self.watched:
-            tensor = Tensor(x)
-            self.watched[id(x)] = (x, tensor)
-            self.known.add(id(tensor))
+            self.adopt(x, Tensor(x))
         return self.watched[id(x)][1]
 
     def source(self, x, position):
@@ -184,7 +224,9 @@ class GradientTape:
 
         Args:
             target: the tensor to differentiate, a scalar unless
-                ``output_gradients`` is given.
+                ``output_gradients`` is given; or a list of tensors (then
+                ``output_gradients`` is a list too, one per target, ``None``
+                meaning 1 for a scalar): the gradient of their weighted sum.
             sources: one source or a list of them.
             output_gradients: the gradient :math:`\\bar y` of some scalar with
                 respect to ``target``, same shape; defaults to 1 for a scalar.
@@ -194,32 +236,51 @@ class GradientTape:
         """
         listed = isinstance(sources, (list, tuple))
         tensors = [self.source(s, i) for i, s in enumerate(sources if listed else [sources])]
-        y = unwrap(target)
-        if output_gradients is None:
-            if np.ndim(y) != 0:
-                raise ValueError(f"GradientTape.gradient: the target has shape {np.shape(y)}, "
-                                 "not a scalar; reduce it first (e.g. ops.sum(y)) or pass "
-                                 "output_gradients of that shape")
-            dy = np.ones_like(y)
-        else:
-            dy = np.asarray(unwrap(output_gradients))
-            if dy.shape != np.shape(y):
-                raise ValueError(f"GradientTape.gradient: output_gradients must have the target's "
-                                 f"shape {np.shape(y)}, got {dy.shape}")
-        grads = {id(target): dy}
+        targets = list(target) if isinstance(target, (list, tuple)) else [target]
+        seeds = list(output_gradients) if isinstance(target, (list, tuple)) and \
+            output_gradients is not None else [output_gradients] * len(targets)
+        if len(seeds) != len(targets):
+            raise ValueError(f"GradientTape.gradient: {len(targets)} targets but "
+                             f"{len(seeds)} output_gradients")
+        grads = {}
+        for y, dy in zip(targets, seeds):
+            dy = seed_gradient(unwrap(y), dy)
+            if isinstance(y, Tensor):
+                add_gradient(grads, id(y), dy)
         for node in reversed(self.nodes):
-            if id(node.output) not in grads:
+            if not any(id(y) in grads for y in node.outputs):
                 continue
-            contributions = node.vjp(grads[id(node.output)], node.output.value,
-                                     *node.values, **node.params)
+            dys = [grads.get(id(y), np.zeros_like(y.value)) for y in node.outputs]
+            ys = [y.value for y in node.outputs]
+            if not node.several:
+                dys, ys = dys[0], ys[0]
+            contributions = node.vjp(dys, ys, *node.values, **node.params)
             for tensor, value, dx in zip(node.inputs, node.values, contributions):
                 if tensor is None or dx is None or not is_float(value):
                     continue
-                dx = unbroadcast(dx, np.shape(value))
-                key = id(tensor)
-                grads[key] = grads[key] + dx if key in grads else dx  # the += rule
+                add_gradient(grads, id(tensor), unbroadcast(dx, np.shape(value)))
         results = [grads.get(id(t), np.zeros_like(t.value)) for t in tensors]
         return results if listed else results[0]
+
+
+def seed_gradient(y, dy):
+    """The gradient a target starts with: ``dy`` of its shape, or 1 for a scalar."""
+    if dy is None:
+        if np.ndim(y) != 0:
+            raise ValueError(f"GradientTape.gradient: the target has shape {np.shape(y)}, "
+                             "not a scalar; reduce it first (e.g. ops.sum(y)) or pass "
+                             "output_gradients of that shape")
+        return np.ones_like(y)
+    dy = np.asarray(unwrap(dy))
+    if dy.shape != np.shape(y):
+        raise ValueError(f"GradientTape.gradient: output_gradients must have the target's "
+                         f"shape {np.shape(y)}, got {dy.shape}")
+    return dy
+
+
+def add_gradient(grads, key, dx):
+    """The ``+=`` rule: a tensor used several times gets the sum of its gradients."""
+    grads[key] = grads[key] + dx if key in grads else dx
 
 
 def grad(f, argnums=0):

@@ -1,0 +1,197 @@
+"""Layers written the Keras way: ``call`` alone, differentiated by the gradient tape.
+
+A Keras layer defines ``build`` (its weights, with ``add_weight``) and
+``call`` (the forward computation, with ``keras.ops``) and never a backward
+pass: the framework differentiates ``call``.  nnlib does the same with its
+tape (``nnlib.ops.GradientTape``).  A layer that defines ``call`` and no
+``forward`` gets
+
+* a forward pass: ``call`` run inside a tape that watches the inputs and,
+  by itself, every trainable weight ``call`` reads; the tape is the cache;
+* a backward pass: the tape's reverse walk, from the outputs' gradients
+  (and 1 for each loss ``call`` added with ``add_loss``) back to the inputs
+  and the weights.
+
+``call`` may call other layers.  One written the same way runs its ``call``
+on the same tape; one with a hand-written backward pass (``Dense``,
+``LSTM``...) is recorded as *one* op whose vector-Jacobian product is its
+own ``run_backward``: the tape does not look inside it.  Its state updates
+(batch normalization's moving statistics) and added losses join the
+caller's, as in any model.
+"""
+import inspect
+from contextlib import contextmanager
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import ops
+from ..graph import flatten, input_gradient_leaves, pack_as
+from ..ops.tape import trace, unwrap
+
+_calls = []  # the CallRecord of each taped call running, innermost last
+
+
+class CallRecord:
+    """What a taped call collects besides its outputs: the losses its layers
+    add (tensors on the tape) and the state updates of the hand-written
+    layers it calls (``{weight: new value}``)."""
+
+    def __init__(self):
+        self.losses = []
+        self.updates = {}
+
+
+@contextmanager
+def recording_call():
+    """Collect the added losses and updates of the layers called inside."""
+    record = CallRecord()
+    _calls.append(record)
+    try:
+        yield record
+    finally:
+        _calls.pop()
+
+
+def current_call(layer, what):
+    """The record of the taped call running now; ``what`` says who asks."""
+    if not _calls:
+        raise layer.error(f"{what} is for use inside call(), while the layer runs")
+    return _calls[-1]
+
+
+class TapedCache(NamedTuple):
+    """A taped call's cache: the tape, the tensors it watched for the inputs
+    (flat, then the tensors given by keyword), the outputs and the added losses."""
+
+    tape: ops.GradientTape
+    inputs: list
+    keywords: dict
+    outputs: list
+    losses: list
+
+
+def is_taped(structure):
+    """Whether ``structure`` holds a tensor of a running tape."""
+    return any(isinstance(x, ops.Tensor) for x in flatten(structure))
+
+
+def call_parameters(layer):
+    """The names ``layer.call`` takes after its inputs."""
+    return list(inspect.signature(layer.call).parameters)[1:]
+
+
+def call_arguments(layer, training, keywords):
+    """The keyword arguments for ``call``: the tensors, and ``training`` if it takes it."""
+    if "training" in call_parameters(layer):
+        return {**keywords, "training": training}
+    return dict(keywords)
+
+
+def watch_floats(tape, structure):
+    """``structure`` with each float array replaced by a fresh tensor the tape
+    watches (fresh, so an array given twice gets two gradients)."""
+    return pack_as(structure, [tape.watch(ops.Tensor(x)) if np.asarray(x).dtype.kind == "f"
+                               else x for x in flatten(structure)])
+
+
+def taped_forward(layer, inputs, training, keywords):
+    """``forward`` of a layer that defines ``call``: ``(outputs, cache, (updates,
+    losses))``."""
+    with ops.GradientTape() as tape, recording_call() as record:
+        watched = watch_floats(tape, inputs)
+        watched_keywords = {key: value if key == "mask" else watch_floats(tape, value)
+                            for key, value in keywords.items()}
+        result = layer.call(watched, **call_arguments(layer, training, watched_keywords))
+    several = isinstance(result, (tuple, list))
+    outputs = list(result) if several else [result]
+    for loss in record.losses:
+        if np.ndim(unwrap(loss)) != 0:
+            raise layer.error(f"add_loss takes a scalar, got shape {np.shape(unwrap(loss))}; "
+                              f"reduce it first (ops.sum or ops.mean)")
+    values = [np.asarray(unwrap(y)) for y in outputs]
+    cache = TapedCache(tape, flatten(watched), {key: flatten(value) for key, value in
+                                                watched_keywords.items() if key != "mask"},
+                       outputs, record.losses)
+    losses = [np.asarray(unwrap(loss)) for loss in record.losses]
+    return (tuple(values) if several else values[0]), cache, (record.updates, losses)
+
+
+def taped_backward(layer, d_outputs, cache, need_dx):
+    """``backward`` of a layer that defines ``call``: the tape's reverse walk.
+
+    The targets are the outputs, seeded with their gradients, and the added
+    losses, seeded with 1; the sources are the trainable weights ``call``
+    read (a weight it did not read gets zeros) and, with ``need_dx``, the
+    inputs."""
+    tape = cache.tape
+    d_outputs = flatten(d_outputs) if len(cache.outputs) > 1 else [d_outputs]
+    targets = [(y, d) for y, d in zip(cache.outputs, d_outputs) if isinstance(y, ops.Tensor)]
+    targets += [(loss, None) for loss in cache.losses if isinstance(loss, ops.Tensor)]
+    weights = {path: w for path, w in layer.named_weights().items() if w.trainable}
+    read = {path: tape.watched[id(w)][1] for path, w in weights.items() if id(w) in tape.watched}
+    inputs = cache.inputs + flatten(cache.keywords) if need_dx else []
+    sources = [t for t in list(read.values()) + inputs if isinstance(t, ops.Tensor)]
+    found = tape.gradient([y for y, _ in targets], sources, [d for _, d in targets]) \
+        if targets and sources else [np.zeros_like(t.value) for t in sources]
+    by_tensor = {id(t): g for t, g in zip(sources, found)}
+    grads = {path: by_tensor[id(read[path])] if path in read else np.zeros(w.shape, w.dtype)
+             for path, w in weights.items()}
+    if not need_dx:
+        return None, grads
+    d_inputs = pack_as(cache.inputs, [by_tensor.get(id(t)) for t in cache.inputs])
+    if len(cache.inputs) == 1:
+        d_inputs = d_inputs[0]
+    if not cache.keywords:
+        return d_inputs, grads
+    return {"inputs": d_inputs, **{key: [by_tensor.get(id(t)) for t in tensors]
+                                   for key, tensors in cache.keywords.items()}}, grads
+
+
+def call_on_tape(layer, inputs, training, keywords):
+    """``layer(tensors)`` inside a taped call: a ``call`` layer runs on the same
+    tape; a hand-written layer becomes one recorded op (``layer_op``)."""
+    if layer.has_own_backward():
+        return layer_op(layer, inputs, training, keywords)
+    layer.ensure_built([t.shape for t in inputs] if isinstance(inputs, (list, tuple))
+                       else inputs.shape)
+    return layer.call(inputs, **call_arguments(layer, training, keywords))
+
+
+def layer_op(layer, inputs, training, keywords):
+    """Record a hand-written layer on the running tape as one op.
+
+    Its inputs are the layer's input tensors, the tensors it takes by keyword
+    and its trainable weights; its outputs are the layer's outputs and the
+    losses it adds; its vjp is the layer's own ``run_backward``.
+    """
+    values = layer.prepare(pack_as(inputs, [unwrap(x) for x in flatten(inputs)]))
+    keyword_values = layer.prepare_keywords(
+        {key: pack_as(value, [unwrap(x) for x in flatten(value)])
+         for key, value in keywords.items()})
+    weights = [w for w in layer.named_weights().values() if w.trainable]
+    paths = [path for path, w in layer.named_weights().items() if w.trainable]
+    state = {}
+
+    def forward(*_):  # the values come from the closure; the arguments link the inputs
+        outputs, cache, effects = layer.run_forward(values, training=training,
+                                                    **keyword_values)
+        state["cache"], state["count"] = cache, len(flatten(outputs))
+        state["several"] = isinstance(outputs, tuple)
+        if _calls:
+            _calls[-1].updates.update(effects.updates)
+        return (*flatten(outputs), *[np.asarray(loss) for loss in effects.losses])
+
+    def vjp(dys, ys, *_):
+        count = state["count"]
+        d_outputs = list(dys[:count]) if state["several"] else dys[0]
+        d_inputs, grads = layer.run_backward(d_outputs, state["cache"], need_dx=True)
+        return [*input_gradient_leaves(layer, inputs, keywords, d_inputs),
+                *[grads.get(path) for path in paths]]
+
+    results = trace(forward, vjp, *flatten(inputs), *flatten(keywords), *weights,
+                    name=type(layer).__name__)
+    outputs, losses = results[:state["count"]], results[state["count"]:]
+    if _calls:
+        _calls[-1].losses.extend(losses)
+    return list(outputs) if state["several"] else outputs[0]
