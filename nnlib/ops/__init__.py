@@ -16,10 +16,10 @@ array([[-3.],
        [-6.]])
 """
 from nnlib.ops.creation import cast, convert_to_numpy, ones, stop_gradient, zeros, zeros_like
-from nnlib.ops.elementwise import (abs, add, clip, divide, equal, exp, greater, greater_equal,
-                                   less, less_equal, log, log_softmax, multiply, negative,
-                                   not_equal, power, relu, sigmoid, softmax, sqrt, square,
-                                   subtract, tanh, where)
+from nnlib.ops.elementwise import (abs, add, clip, divide, equal, erf, exp, expm1, greater,
+                                   greater_equal, less, less_equal, log, log_softmax, maximum,
+                                   minimum, multiply, negative, not_equal, power, relu, sigmoid,
+                                   softmax, softplus, sqrt, square, subtract, tanh, where)
 from nnlib.ops.linalg import dot, einsum, matmul
 from nnlib.ops.operators import Tensor  # the tensor, with Python's operators attached
 from nnlib.ops.reductions import max, mean, min, sum
@@ -30,9 +30,10 @@ from nnlib.ops.tape import GradientTape, grad, unbroadcast
 __all__ = [
     "GradientTape", "Tensor", "grad", "unbroadcast",
     "abs", "add", "cast", "clip", "concatenate", "convert_to_numpy", "divide", "dot",
-    "einsum", "equal", "exp", "expand_dims", "getitem", "greater", "greater_equal", "less",
-    "less_equal", "log", "log_softmax", "matmul", "max", "mean", "min", "multiply",
-    "negative", "not_equal", "ones", "power", "relu", "reshape", "sigmoid", "softmax", "split",
-    "sqrt", "square", "squeeze", "stack", "stop_gradient", "subtract", "sum", "take", "tanh",
-    "transpose", "where", "zeros", "zeros_like",
+    "einsum", "equal", "erf", "exp", "expand_dims", "expm1", "getitem", "greater",
+    "greater_equal", "less", "less_equal", "log", "log_softmax", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "multiply", "negative", "not_equal", "ones", "power", "relu",
+    "reshape", "sigmoid", "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack",
+    "stop_gradient", "subtract", "sum", "take", "tanh", "transpose", "where", "zeros",
+    "zeros_like",
 ]

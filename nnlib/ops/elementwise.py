@@ -3,9 +3,13 @@ activations. Each op's vector-Jacobian product (vjp) sits beside it: given
 the upstream gradient :math:`\\bar y` (``dy``), it returns the gradient of each
 input; broadcasting is undone by the tape (``unbroadcast``).
 """
+import math
+
 import numpy as np
 
+from nnlib.activations import erf as erf_float64
 from nnlib.activations import logistic
+from nnlib.backend import floatx
 from nnlib.ops.tape import trace
 
 
@@ -69,6 +73,25 @@ def power_vjp(dy, y, x1, x2):
     return dy * x2 * np.power(x1, np.subtract(x2, 1)), dy * y * log_x1
 
 
+def maximum(x1, x2):
+    """:math:`y = \\max(x_1, x_2)`, elementwise; vjp :math:`\\bar x_1 = \\bar y`
+    where :math:`x_1 > x_2`, :math:`\\bar x_2 = \\bar y` where :math:`x_2 > x_1`,
+    and :math:`\\bar y / 2` to each where they tie."""
+    return trace(np.maximum, pairwise_extremum_vjp, x1, x2)
+
+
+def minimum(x1, x2):
+    """:math:`y = \\min(x_1, x_2)`, elementwise; vjp as for ``maximum``: the
+    gradient goes to the input equal to :math:`y` (half to each on a tie)."""
+    return trace(np.minimum, pairwise_extremum_vjp, x1, x2)
+
+
+def pairwise_extremum_vjp(dy, y, x1, x2):
+    picked_1, picked_2 = np.equal(x1, y), np.equal(x2, y)  # both on a tie
+    share = dy / (picked_1.astype(np.result_type(dy)) + picked_2)
+    return share * picked_1, share * picked_2
+
+
 # -- comparisons: boolean results, no gradient -----------------------------------------
 
 def equal(x1, x2):
@@ -110,6 +133,15 @@ def exp(x):
 
 def exp_vjp(dy, y, x):
     return (dy * y,)
+
+
+def expm1(x):
+    """:math:`y = e^x - 1`, exact for small :math:`x`; vjp :math:`\\bar x = \\bar y (y + 1)`."""
+    return trace(np.expm1, expm1_vjp, x)
+
+
+def expm1_vjp(dy, y, x):
+    return (dy * (y + 1),)
 
 
 def log(x):
@@ -157,6 +189,21 @@ def tanh_vjp(dy, y, x):
     return (dy * (1 - y * y),)
 
 
+def erf_forward(x):
+    x = np.asarray(x)
+    return erf_float64(x).astype(x.dtype if x.dtype.kind == "f" else floatx())
+
+
+def erf(x):
+    """:math:`y = \\operatorname{erf} x = \\frac{2}{\\sqrt\\pi} \\int_0^x e^{-t^2} dt`;
+    vjp :math:`\\bar x = \\bar y \\frac{2}{\\sqrt\\pi} e^{-x^2}`."""
+    return trace(erf_forward, erf_vjp, x)
+
+
+def erf_vjp(dy, y, x):
+    return (dy * 2 / math.sqrt(math.pi) * np.exp(-np.square(x)),)
+
+
 def clip(x, x_min, x_max):
     """:math:`y = \\min(\\max(x, x_{min}), x_{max})`; vjp :math:`\\bar x = \\bar y`
     where :math:`x_{min} \\le x \\le x_{max}`, else 0."""
@@ -201,6 +248,20 @@ def sigmoid(x):
 
 def sigmoid_vjp(dy, y, x):
     return (dy * y * (1 - y),)
+
+
+def softplus_forward(x):
+    return np.logaddexp(x, 0)
+
+
+def softplus(x):
+    """:math:`y = \\log(1 + e^x)`, without overflow; vjp
+    :math:`\\bar x = \\bar y\\, \\sigma(x)`."""
+    return trace(softplus_forward, softplus_vjp, x)
+
+
+def softplus_vjp(dy, y, x):
+    return (dy * logistic(x),)
 
 
 def log_sum_exp(x, axis):

@@ -56,6 +56,15 @@ def nonzero(*shape):
     """A builder's helper: values clear of zero (for a divisor, ``abs``, ``relu``)."""
     return lambda rng: away_from_zero(rng, shape)
 
+
+def tied_pair(*shape):
+    """A builder: two arrays of ``shape`` equal at about half their entries (for
+    ``maximum`` and ``minimum``, whose tied entries share the gradient)."""
+    def build(rng):
+        x1 = rng.normal(size=shape)
+        return (x1, np.where(rng.uniform(size=shape) < 0.5, x1, rng.normal(size=shape))), {}
+    return build
+
 OP_TABLE = [
     OpCase(ew.add, ew.add_vjp, args(normal(2, 3), normal(3))),
     OpCase(ew.subtract, ew.subtract_vjp, args(normal(2, 1), normal(1, 3))),
@@ -64,6 +73,10 @@ OP_TABLE = [
     OpCase(ew.negative, ew.negative_vjp, args(normal(2, 3))),
     OpCase(ew.power, ew.power_vjp, args(positive(2, 3), normal(2, 3))),
     OpCase(ew.power, ew.power_vjp, args(normal(2, 3), 3.0), note="constant exponent"),
+    OpCase(ew.maximum, ew.pairwise_extremum_vjp, args(normal(2, 3), normal(3))),
+    OpCase(ew.minimum, ew.pairwise_extremum_vjp, args(normal(2, 1), normal(1, 3))),
+    OpCase(ew.maximum, ew.pairwise_extremum_vjp, tied_pair(3, 4), note="ties"),
+    OpCase(ew.minimum, ew.pairwise_extremum_vjp, tied_pair(3, 4), note="ties"),
     OpCase(ew.equal, None, args(lambda rng: rng.integers(0, 2, (2, 3)) * 1.0, 1.0)),
     OpCase(ew.not_equal, None, args(lambda rng: rng.integers(0, 2, (2, 3)) * 1.0, 1.0)),
     OpCase(ew.greater, None, args(normal(2, 3), normal(3))),
@@ -71,17 +84,20 @@ OP_TABLE = [
     OpCase(ew.less, None, args(normal(2, 3), normal(3))),
     OpCase(ew.less_equal, None, args(normal(2, 3), normal(3))),
     OpCase(ew.exp, ew.exp_vjp, args(normal(2, 3))),
+    OpCase(ew.expm1, ew.expm1_vjp, args(normal(2, 3))),
     OpCase(ew.log, ew.log_vjp, args(positive(2, 3))),
     OpCase(ew.sqrt, ew.sqrt_vjp, args(positive(2, 3))),
     OpCase(ew.square, ew.square_vjp, args(normal(2, 3))),
     OpCase(ew.abs, ew.abs_vjp, args(nonzero(2, 3))),
     OpCase(ew.tanh, ew.tanh_vjp, args(normal(2, 3))),
+    OpCase(ew.erf, ew.erf_vjp, args(normal(2, 3))),
     OpCase(ew.clip, ew.clip_vjp,
            args(lambda rng: away_from(rng, (3, 4), [-0.5, 0.5], -1.0, 1.0, 0.05), -0.5, 0.5)),
     OpCase(ew.where, ew.where_vjp,
            args(lambda rng: rng.normal(size=(2, 3)) > 0, normal(2, 3), normal(3))),
     OpCase(ew.relu, ew.relu_vjp, args(nonzero(2, 3))),
     OpCase(ew.sigmoid, ew.sigmoid_vjp, args(normal(2, 3))),
+    OpCase(ew.softplus, ew.softplus_vjp, args(normal(2, 3))),
     OpCase(ew.softmax, ew.softmax_vjp, args(normal(2, 4))),
     OpCase(ew.softmax, ew.softmax_vjp, args(normal(3, 2), axis=0), note="axis=0"),
     OpCase(ew.log_softmax, ew.log_softmax_vjp, args(normal(2, 4))),
