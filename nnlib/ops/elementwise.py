@@ -233,7 +233,7 @@ def where_vjp(dy, y, condition, x1, x2):
 
 def relu(x):
     """:math:`y = \\max(x, 0)`; vjp :math:`\\bar x = \\bar y [x > 0]`."""
-    return trace(np.maximum, relu_vjp, x, 0.0)
+    return trace(np.maximum, relu_vjp, x, 0.0, name="relu")
 
 
 def relu_vjp(dy, y, x, zero):
@@ -243,7 +243,7 @@ def relu_vjp(dy, y, x, zero):
 def sigmoid(x):
     """:math:`y = \\sigma(x) = 1/(1 + e^{-x})`, without overflow; vjp
     :math:`\\bar x = \\bar y\\, y (1 - y)`."""
-    return trace(logistic, sigmoid_vjp, x)
+    return trace(logistic, sigmoid_vjp, x, name="sigmoid")
 
 
 def sigmoid_vjp(dy, y, x):

@@ -247,20 +247,40 @@ class GradientTape:
             dy = seed_gradient(unwrap(y), dy)
             if isinstance(y, Tensor):
                 add_gradient(grads, id(y), dy)
-        for node in reversed(self.nodes):
-            if not any(id(y) in grads for y in node.outputs):
-                continue
-            dys = [grads.get(id(y), np.zeros_like(y.value)) for y in node.outputs]
-            ys = [y.value for y in node.outputs]
-            if not node.several:
-                dys, ys = dys[0], ys[0]
-            contributions = node.vjp(dys, ys, *node.values, **node.params)
-            for tensor, value, dx in zip(node.inputs, node.values, contributions):
-                if tensor is None or dx is None or not is_float(value):
-                    continue
-                add_gradient(grads, id(tensor), unbroadcast(dx, np.shape(value)))
+        for _ in self.walk(grads):
+            pass
         results = [grads.get(id(t), np.zeros_like(t.value)) for t in tensors]
         return results if listed else results[0]
+
+
+    def walk(self, grads):
+        """The reverse walk, one node at a time, last node first.
+
+        ``grads`` maps ``id(tensor)`` to its gradient so far: the targets'
+        seeds at the start, every tensor's gradient at the end.  For each node
+        some gradient reaches, it yields ``(index, node, incoming, vjps,
+        contributions)``: the node's position on the tape, the gradients of
+        its outputs, what its vjp returned, and each input's contribution
+        (``vjps`` with broadcasting undone; ``None`` for a constant), already
+        added to ``grads``.
+        """
+        for index in reversed(range(len(self.nodes))):
+            node = self.nodes[index]
+            if not any(id(y) in grads for y in node.outputs):
+                continue
+            incoming = [grads.get(id(y), np.zeros_like(y.value)) for y in node.outputs]
+            ys = [y.value for y in node.outputs]
+            if not node.several:
+                incoming, ys = incoming[0], ys[0]
+            vjps = node.vjp(incoming, ys, *node.values, **node.params)
+            contributions = []
+            for tensor, value, dx in zip(node.inputs, node.values, vjps):
+                if tensor is None or dx is None or not is_float(value):
+                    contributions.append(None)
+                    continue
+                contributions.append(unbroadcast(dx, np.shape(value)))
+                add_gradient(grads, id(tensor), contributions[-1])
+            yield index, node, incoming, list(vjps), contributions
 
 
 def seed_gradient(y, dy):

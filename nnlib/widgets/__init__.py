@@ -18,6 +18,7 @@ from .normalization import normalization_explorer
 from .optimizers import optimizer_race_explorer, schedule_explorer
 from .pooling_explorer import pooling_explorer
 from .regularization import regularization_explorer
+from .tape_explorer import tape_explorer
 from .threshold_explorer import threshold_explorer
 
 __all__ = ["conv_explorer", "decision_boundary_explorer", "embedding_explorer",
@@ -25,4 +26,4 @@ __all__ = ["conv_explorer", "decision_boundary_explorer", "embedding_explorer",
            "gradient_through_time_explorer", "loss_explorer", "mask_explorer",
            "model_builder_explorer", "neuron_race_explorer", "normalization_explorer",
            "optimizer_race_explorer", "pooling_explorer", "regularization_explorer",
-           "schedule_explorer", "text_sampler", "threshold_explorer"]
+           "schedule_explorer", "tape_explorer", "text_sampler", "threshold_explorer"]
