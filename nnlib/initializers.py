@@ -243,9 +243,20 @@ class Orthogonal(Initializer):
         return self.gain * q.reshape(shape)
 
 
+# Keras's short names for four initializers (``initializer="uniform"`` in its guides)
+KERAS_SHORT_NAMES = {"uniform": "RandomUniform", "normal": "RandomNormal", "one": "Ones",
+                     "zero": "Zeros"}
+
+
 def get(identifier):
-    """An initializer from a name (``"glorot_uniform"``) or any ``Initializer``,
-    registered or not."""
+    """An initializer from a name (``"glorot_uniform"``, or Keras's short
+    ``"uniform"``) or any ``Initializer``, registered or not.
+
+    >>> type(get("uniform")).__name__
+    'RandomUniform'
+    """
     if isinstance(identifier, Initializer):
         return identifier
+    if isinstance(identifier, str):
+        identifier = KERAS_SHORT_NAMES.get(identifier, identifier)
     return registry.get("initializer", identifier)

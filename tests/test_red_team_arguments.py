@@ -186,8 +186,8 @@ LAYER_ATTACKS = [
            r"PReLU 'bad': shared_axes must be a whole number >= 1 or a tuple of them, got 0"),
     attack(PReLU, {"shared_axes": [1, 0]}, ValueError, r"shared_axes .* got \[1, 0\]"),
     attack(PReLU, {"shared_axes": "1"}, TypeError, "shared_axes must be"),
-    attack(PReLU, {"alpha_initializer": "zero"}, ValueError,
-           r"alpha_initializer: unknown initializer 'zero' \(did you mean 'Zeros'\?\)"),
+    attack(PReLU, {"alpha_initializer": "zeroes"}, ValueError,
+           r"alpha_initializer: unknown initializer 'zeroes' \(did you mean 'Zeros'\?\)"),
     # Merging: the element-wise merges take no axis (a Concatenate was meant).
     attack(Add, {"axis": 1}, TypeError, "unexpected keyword argument 'axis'"),
     attack(Subtract, {"axis": 1}, TypeError, "unexpected keyword argument 'axis'"),

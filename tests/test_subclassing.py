@@ -237,3 +237,200 @@ def test_a_layer_with_neither_call_nor_forward_is_told_what_to_write():
 
     with pytest.raises(NotImplementedError, match="must define call"):
         Empty()(np.ones((1, 2)))
+
+
+# -- a subclassed Model ------------------------------------------------------------------
+
+class TwoLayers(nnlib.Model):
+    """Keras's subclassed model: layers in __init__, the computation in call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = layers.Dense(8, activation="relu")
+        self.dropout = layers.Dropout(0.5)
+        self.out = layers.Dense(3)
+
+    def call(self, inputs, training=False):
+        h = self.hidden(inputs)
+        if training:
+            h = self.dropout(h, training=training)
+        return self.out(h)
+
+
+def test_a_subclassed_model_is_built_by_its_first_data(rng):
+    model = TwoLayers()
+    assert not model.built and model.weights == []
+    y = model.predict(rng.normal(size=(5, 4)), verbose=0)
+    assert y.shape == (5, 3) and model.built
+    assert [layer.name for layer in model.layers] == [model.hidden.name, model.dropout.name,
+                                                      model.out.name]
+    assert [w.name for w in model.weights] == ["kernel", "bias", "kernel", "bias"]
+    assert model.inputs[0].shape == (None, 4) and model.output_names == [model.name]
+
+
+def test_a_subclassed_model_trains_exactly_as_its_functional_twin(rng):
+    class Plain(nnlib.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(8, activation="tanh")
+            self.out = layers.Dense(3)
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = rng.integers(0, 3, size=64)
+    subclassed = Plain()
+    subclassed.predict(x[:1], verbose=0)
+    inputs = nnlib.Input((4,))
+    functional = nnlib.Model(inputs, layers.Dense(3)(layers.Dense(8, activation="tanh")(inputs)))
+    functional.set_weights(subclassed.get_weights())
+    for model in (subclassed, functional):
+        model.compile(nnlib.optimizers.Adam(0.01),
+                      nnlib.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+        model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
+    for a, b in zip(subclassed.get_weights(), functional.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert subclassed.evaluate(x, y, verbose=0) == functional.evaluate(x, y, verbose=0)
+
+
+def test_a_subclassed_model_compiled_before_it_is_built_with_several_outputs(rng):
+    class TwoHeads(nnlib.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = layers.Dense(1), layers.Dense(2)
+
+        def call(self, inputs):
+            return {"a": self.a(inputs), "b": self.b(inputs)}
+
+    model = TwoHeads()
+    model.compile("sgd", loss={"a": "mse", "b": "mse"})
+    x = rng.normal(size=(8, 3))
+    history = model.fit(x, {"a": np.zeros((8, 1)), "b": np.ones((8, 2))}, epochs=2,
+                        verbose=0).history
+    assert model.output_names == ["a", "b"]
+    assert set(history) == {"loss", "a_loss", "b_loss"}
+
+
+def test_a_subclassed_model_applies_state_updates_and_added_losses(rng):
+    class Normalised(nnlib.Model):
+        def __init__(self):
+            super().__init__()
+            self.norm = layers.BatchNormalization()
+            self.out = layers.Dense(1, kernel_regularizer="l2")
+
+        def call(self, inputs, training=False):
+            h = self.norm(inputs, training=training)
+            self.add_loss(0.1 * ops.mean(ops.square(h)))
+            return self.out(h)
+
+    model = Normalised()
+    model.compile("sgd", "mse")
+    x = rng.normal(2.0, 1.0, size=(16, 3)).astype("float32")
+    logs = model.train_on_batch(x, np.zeros((16, 1)), return_dict=True)
+    np.testing.assert_allclose(model.norm.moving_mean.value, 0.01 * x.mean(axis=0), rtol=1e-4)
+    y_pred, tape = model.forward(x, training=True)
+    assert len(tape.losses) == 2  # the added loss and the kernel's L2 penalty
+    assert logs["loss"] > float(np.mean(y_pred ** 2))
+
+
+def test_model_without_inputs_or_call_says_what_to_write():
+    with pytest.raises(TypeError, match="subclass Model and write call"):
+        nnlib.Model()
+    with pytest.raises(TypeError, match="give both inputs and outputs"):
+        nnlib.Model(nnlib.Input((2,)))
+
+
+# -- RNN(cell) with a cell of one's own ----------------------------------------------------
+
+class MinimalRNNCell(layers.Layer):
+    """Keras's RNN guide's cell."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
+                                      initializer="uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
+                                                initializer="uniform", name="recurrent_kernel")
+
+    def call(self, inputs, states):
+        output = ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel)
+        return output, [output]
+
+
+@pytest.mark.parametrize("options", [{}, {"return_sequences": True, "return_state": True},
+                                     {"go_backwards": True, "return_sequences": True}])
+def test_rnn_of_a_user_cell_has_the_gradients_of_central_differences(rng, options):
+    with floatx_scope("float64"):
+        layer = layers.RNN(MinimalRNNCell(3), **options)
+        x = rng.normal(size=(2, 4, 5))
+        report = check_gradients(layer, x, initial_state=[rng.normal(size=(2, 3))])
+    assert report.passed, report
+    assert {row[0] for row in report.rows} == {
+        "input", "initial_state_0", f"{layer.cell.name}.kernel",
+        f"{layer.cell.name}.recurrent_kernel"}
+
+
+def test_rnn_of_a_user_cell_equals_simple_rnn_without_activation(rng):
+    """MinimalRNNCell is SimpleRNN with a linear activation and no bias."""
+    x = rng.normal(size=(3, 6, 4)).astype("float32")
+    mask = rng.uniform(size=(3, 6)) > 0.3
+    ours = layers.RNN(MinimalRNNCell(5), return_sequences=True)
+    ours(x)
+    reference = layers.SimpleRNN(5, activation=None, use_bias=False, return_sequences=True)
+    reference(x)
+    reference.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours(x, mask=mask), reference(x, mask=mask), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_rnn_refuses_a_hand_written_cell_and_a_cell_without_state_size():
+    with pytest.raises(TypeError, match=r"use the layer built on it \(LSTM\(units"):
+        layers.RNN(layers.LSTMCell(4))
+    with pytest.raises(TypeError, match="state_size"):
+        layers.RNN(Linear(2))
+
+
+# -- a metric with add_variable ----------------------------------------------------------
+
+class TruePositives(nnlib.metrics.Metric):
+    """Keras's guide's CategoricalTruePositives."""
+
+    def __init__(self, name="categorical_true_positives", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.reshape(ops.argmax(y_pred, axis=1), (-1, 1))
+        values = ops.cast(ops.cast(y_true, "int32") == y_pred, "float32")
+        if sample_weight is not None:
+            values = ops.multiply(values, ops.cast(sample_weight, "float32"))
+        self.true_positives.assign_add(ops.sum(values))
+
+    def result(self):
+        return self.true_positives
+
+
+def test_a_metric_keeps_its_state_in_add_variable_and_reset_state_zeroes_it():
+    metric = TruePositives()
+    metric.update_state(np.array([[0], [1], [2]]), np.eye(3)[[0, 2, 2]])
+    assert float(metric.result()) == 2.0
+    assert [v.name for v in metric.variables] == ["ctp"] and not metric.variables[0].trainable
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
+
+
+def test_a_metric_with_add_variable_is_logged_by_fit_and_evaluate(rng):
+    x = rng.normal(size=(40, 4)).astype("float32")
+    y = rng.integers(0, 3, size=(40, 1))
+    model = nnlib.Sequential([nnlib.Input((4,)), layers.Dense(3)])
+    model.compile("sgd", nnlib.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=[TruePositives()])
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    expected = np.sum(np.argmax(model.predict(x, verbose=0), axis=1) == y[:, 0])
+    assert logs["categorical_true_positives"] == expected

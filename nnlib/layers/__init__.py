@@ -17,6 +17,7 @@ from .simple_rnn import SimpleRNN, SimpleRNNCell
 from .lstm import LSTM, LSTMCell
 from .gru import GRU, GRUCell
 from .bidirectional import Bidirectional
+from .generic_rnn import RNN
 from .dropout import (AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
                       SpatialDropout2D, SpatialDropout3D)
 from .normalization import BatchNormalization, LayerNormalization
@@ -28,6 +29,6 @@ __all__ = ["Activation", "Add", "AlphaDropout", "Average", "AveragePooling1D", "
            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input",
            "InputLayer", "LSTM", "LSTMCell", "Layer", "LayerNormalization", "LeakyReLU",
            "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "PReLU", "ReLU",
-           "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
+           "RNN", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
            "SpatialDropout2D", "SpatialDropout3D", "Subtract", "UpSampling2D", "Weight", "add",
            "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]

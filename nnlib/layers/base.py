@@ -174,6 +174,21 @@ class Weight(Variable):
             f" of {type(self.layer).__name__} '{self.layer.name}'"
         return f"weight '{self.name}'{owner}"
 
+    def assign_add(self, delta):
+        """``assign(value + delta)``, as Keras's variables."""
+        self.assign(self.value + np.asarray(delta))
+
+    def assign_sub(self, delta):
+        """``assign(value - delta)``."""
+        self.assign(self.value - np.asarray(delta))
+
+    def numpy(self):
+        """A copy of the value (Keras's ``variable.numpy()``)."""
+        return self.value.copy()
+
+    def __float__(self):
+        return float(self.value)
+
     def __array__(self, dtype=None, copy=None):
         return self.value if dtype is None else self.value.astype(dtype)
 

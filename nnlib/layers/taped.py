@@ -103,8 +103,8 @@ def taped_forward(layer, inputs, training, keywords):
         watched_keywords = {key: value if key == "mask" else watch_floats(tape, value)
                             for key, value in keywords.items()}
         result = layer.call(watched, **call_arguments(layer, training, watched_keywords))
-    several = isinstance(result, (tuple, list))
-    outputs = list(result) if several else [result]
+    several = isinstance(result, (tuple, list, dict))  # a dict: by sorted key, as flatten
+    outputs = flatten(result)
     for loss in record.losses:
         if np.ndim(unwrap(loss)) != 0:
             raise layer.error(f"add_loss takes a scalar, got shape {np.shape(unwrap(loss))}; "

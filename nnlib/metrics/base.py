@@ -3,9 +3,10 @@ accuracies' state (``Mean``, ``MeanMetric``), a plain function as a metric
 (``MeanMetricWrapper``), and the shape rules labels and predictions follow."""
 import numpy as np
 
-from .. import registry
+from .. import initializers, registry
 from ..backend import standardize_dtype
 from ..checks import component, describe
+from ..layers.base import Weight
 from ..serialization import Configurable
 
 
@@ -25,9 +26,32 @@ class Metric(Configurable):
             raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
         self.name = name or registry.snake_case(type(self).__name__)
         self.dtype = component(type(self).__name__, "dtype", standardize_dtype, dtype)
+        self._variables = []
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+        """A state variable, as Keras's metrics keep their state: a
+        non-trainable ``Weight`` (``assign``, ``assign_add``...) that
+        ``reset_state`` sets back to its initial value."""
+        if name is None:
+            name = f"variable_{len(self._variables)}" if self._variables else "variable"
+        weight = Weight(name, initializers.get(initializer), shape,
+                        standardize_dtype(dtype) if dtype else self.dtype, trainable=False)
+        self._variables.append(weight)
+        return weight
+
+    @property
+    def variables(self):
+        """The state variables ``add_variable`` created."""
+        return list(self._variables)
 
     def reset_state(self):
-        raise NotImplementedError
+        """Set every state variable back to its initial value; a metric that keeps
+        its state otherwise writes its own."""
+        if not self._variables:
+            raise NotImplementedError(f"{type(self).__name__} must define reset_state(), or "
+                                      f"keep its state in add_variable()")
+        for variable in self._variables:
+            variable.assign(variable.initializer(variable.shape, variable.dtype))
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError

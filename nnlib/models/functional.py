@@ -40,6 +40,7 @@ from ..layers.base import Effects, Layer, all_trainable, apply_updates, unique_n
 from ..layers.deserialization import layer_from_config, layer_record
 from ..layers.input_layer import Input, InputLayer
 from ..registry import snake_case
+from .subclassed import Subclassing
 from .summary import summary_text
 from .training import Trainer
 
@@ -121,7 +122,7 @@ def _kind(structure):
     return "list" if isinstance(structure, (list, tuple)) else "single"
 
 
-class Model(Trainer, Layer):
+class Model(Subclassing, Trainer, Layer):
     """A graph of layers from ``inputs`` to ``outputs``; itself usable as a layer.
 
     Args:
@@ -147,14 +148,23 @@ class Model(Trainer, Layer):
     ['scores.kernel', 'scores.bias']
     """
 
-    def __init__(self, inputs, outputs, name=None, trainable=None, **kwargs):
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=None, **kwargs):
+        subclassed = inputs is None and outputs is None
+        if subclassed and not callable(getattr(type(self), "call", None)):
+            raise TypeError("Model: give inputs and outputs, Model(inputs, outputs), or "
+                            "subclass Model and write call(inputs) (Keras's subclassing)")
+        if not subclassed and (inputs is None or outputs is None):
+            raise TypeError(f"Model: give both inputs and outputs, got "
+                            f"{'outputs' if inputs is None else 'inputs'} alone")
         if name is None and type(self) is Model:
             name = unique_name("functional")
         super().__init__(name=name, **kwargs)
         if self.activity_regularizer is not None:
             raise ValueError(f"Model '{self.name}': activity_regularizer is for layers; give "
                              f"it to the layer whose outputs it should penalise")
-        self.connect(inputs, outputs)
+        self.subclassed = subclassed
+        if not subclassed:  # a subclassed model is built by its first data
+            self.connect(inputs, outputs)
         if trainable is not None:
             self.trainable = trainable
 
@@ -204,11 +214,15 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self):
+        if self.subclassed:  # the layers its attributes hold
+            return [layer for _, layer in Layer.children(self)]
         return list(self.graph_layers)
 
     def children(self):
         """The model's layers, each saved under ``layers/<class>`` with a count for
         repeats (``layers/dense``, ``layers/dense_1``), as Keras's weight files."""
+        if self.subclassed:
+            return Layer.children(self)
         groups, used = [], {}
         for layer in self.graph_layers if self.built else []:
             base = snake_case(layer.class_name())
@@ -219,11 +233,13 @@ class Model(Trainer, Layer):
     def weight_entries(self):
         """The weight tree (``Layer.weight_entries``), walked once when the graph is
         connected: a model's layers are all built by then."""
+        if self.subclassed:
+            return Layer.weight_entries(self)
         return self._weight_entries if self.built else []
 
     def sublayers(self):
         """The layers ``trainable`` reaches (none before the graph exists)."""
-        return getattr(self, "graph_layers", [])
+        return self.layers if self.subclassed else getattr(self, "graph_layers", [])
 
     def node_indices(self):
         """``{id(node): i}``: each call's rank among its layer's calls in this model
@@ -332,7 +348,10 @@ class Model(Trainer, Layer):
 
     def prepare(self, x):
         """The data as a flat list lined up with the inputs, each array cast to
-        its input's dtype and its shape checked."""
+        its input's dtype and its shape checked (a subclassed model is built
+        by its first data)."""
+        if self.subclassed and not self.built:
+            self.build_from_data(x)
         prepared = []
         for tensor, array in zip(self.inputs, self.flatten_inputs(x)):
             array = as_float_array(array, tensor.dtype, f"Model '{self.name}'") \
@@ -387,9 +406,14 @@ class Model(Trainer, Layer):
     def execute(self, xs, training=False):
         """Run every node in order on ``xs``, a list of arrays lined up with
         ``model.inputs``; returns the list of outputs and the tape."""
+        tape = Tape()
+        if self.subclassed:
+            outputs = self.execute_call(xs, training, tape)
+            self.add_weight_penalties(tape)
+            tape.output_masks = [None] * len(outputs)
+            return outputs, tape
         values = dict(zip(map(id, self.inputs), xs))
         masks = {}
-        tape = Tape()
         for node in self.nodes:
             layer = node.layer
             inputs = layer.prepare(gather(values.__getitem__, node.inputs))
@@ -409,8 +433,7 @@ class Model(Trainer, Layer):
             tape.append(Record(node, cache, ys, bool(effects.losses)))
             tape.updates.update(effects.updates)
             tape.losses.extend(effects.losses)
-        tape.losses.extend(weight.regularizer(weight.value)
-                           for _, weight, _ in self.regularized_weights())
+        self.add_weight_penalties(tape)
         tape.output_masks = [masks.get(id(t)) for t in self.outputs]
         return [values[id(t)] for t in self.outputs], tape
 
@@ -421,6 +444,11 @@ class Model(Trainer, Layer):
         (``learning``: ``named_weights(trainable_only=True)``, if already at hand)."""
         if learning is None:
             learning = self.named_weights(trainable_only=True)
+        if self.subclassed:
+            d_inputs, grads = self.execute_call_backward(d_outputs, tape, need_dx)
+            weight_grads = {path: g for path, g in grads.items() if path in learning}
+            self.add_penalty_gradients(weight_grads)
+            return d_inputs, weight_grads
         needs = self.tensors_needing_grad(need_dx, {path.partition(".")[0] for path in learning})
         grads = {}
         for tensor, d in zip(self.outputs, d_outputs):
@@ -440,11 +468,10 @@ class Model(Trainer, Layer):
                 if path in learning:
                     _accumulate(weight_grads, path, grad)
             if need:
-                for tensor, d in zip(node.tensors, input_gradient_leaves(layer, node.inputs, node.keywords, d_in)):
+                for tensor, d in zip(node.tensors, input_gradient_leaves(
+                        layer, node.inputs, node.keywords, d_in)):
                     _accumulate(grads, id(tensor), d)
-        for path, weight, learns in self.regularized_weights():
-            if learns:
-                _accumulate(weight_grads, path, weight.regularizer.gradient(weight.value))
+        self.add_penalty_gradients(weight_grads)
         if not need_dx:
             return None, weight_grads
         return [grads.get(id(t)) for t in self.inputs], weight_grads  # None: input unused
@@ -457,6 +484,17 @@ class Model(Trainer, Layer):
             need = node.layer.name in learners or any(needs[id(t)] for t in node.tensors)
             needs.update({id(t): need for t in node.outputs})
         return needs
+
+    def add_weight_penalties(self, tape):
+        """Add each regularized weight's penalty to the tape's losses."""
+        tape.losses.extend(weight.regularizer(weight.value)
+                           for _, weight, _ in self.regularized_weights())
+
+    def add_penalty_gradients(self, weight_grads):
+        """Add each learning weight's penalty gradient to ``weight_grads``."""
+        for path, weight, learns in self.regularized_weights():
+            if learns:
+                _accumulate(weight_grads, path, weight.regularizer.gradient(weight.value))
 
     def regularized_weights(self):
         """``(path, weight, learns)`` for each weight with a regularizer; a nested

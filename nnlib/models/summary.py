@@ -104,7 +104,7 @@ def is_chain(model):
     """Whether the graph is a plain chain (Keras's "sequential-like"): one node
     after another, each reading only the previous one's single output, no
     layer called twice.  Sequential models always are."""
-    if not model.built or type(model).__name__ == "Sequential":
+    if not model.built or model.subclassed or type(model).__name__ == "Sequential":
         return True
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         return False
@@ -136,7 +136,8 @@ def connections(layer, model, node_index):
 def summary_text(model, line_length=None, show_trainable=False):
     """The summary of ``model`` as a string (see the module docstring)."""
     chain = is_chain(model)
-    nodes = [t.node for t in model.inputs] + model.nodes if model.built else []
+    nodes = [] if not model.built else [t.node for t in model.inputs] + \
+        ([] if model.subclassed else model.nodes)
     header = ["Layer (type)", "Output Shape", "Param #"]
     alignments = ["left", "left", "right"]
     positions = [0.45, 0.80, 1.0]

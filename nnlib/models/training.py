@@ -85,7 +85,7 @@ class Trainer:
         ``model.loss`` is the loss as a learner calls it (on the outputs'
         structure); the step uses ``compiled_loss``, the same on flat lists.
         """
-        names = self.compile_output_names()
+        names = self.compile_output_names(loss)
         self.optimizer = optimizers.get(optimizer)
         self.loss = compile_loss(loss, loss_weights, names)
         self.compiled_loss = self.loss if isinstance(self.loss, OutputLosses) \
@@ -116,10 +116,16 @@ class Trainer:
                             f"get_compile_config(), got {type(config).__name__}")
         self.compile(**deserialize(config))
 
-    def compile_output_names(self):
-        """The output names (before a Sequential is built: its last layer's name)."""
+    def compile_output_names(self, loss=None):
+        """The output names (before a Sequential is built: its last layer's name;
+        before a subclassed model is built: those ``loss`` implies, until its
+        first data shows the outputs and ``compile`` runs again)."""
         if self.built:
             return self.output_names
+        if self.subclassed:
+            several = isinstance(loss, (list, tuple)) and len(loss) > 1
+            return sorted(loss) if isinstance(loss, dict) else \
+                [f"output_{i}" for i in range(len(loss))] if several else [self.name]
         return [self.layers[-1].name if self.layers else self.name]
 
     def require_compiled(self):

@@ -22,14 +22,14 @@ from nnlib.ops.elementwise import (abs, add, clip, divide, equal, erf, exp, expm
                                    softmax, softplus, sqrt, square, subtract, tanh, where)
 from nnlib.ops.linalg import dot, einsum, matmul
 from nnlib.ops.operators import Tensor  # the tensor, with Python's operators attached
-from nnlib.ops.reductions import max, mean, min, sum
+from nnlib.ops.reductions import argmax, argmin, max, mean, min, sum
 from nnlib.ops.shapes import (concatenate, expand_dims, getitem, reshape, split, squeeze, stack,
                               take, transpose)
 from nnlib.ops.tape import GradientTape, grad, unbroadcast
 
 __all__ = [
     "GradientTape", "Tensor", "grad", "unbroadcast",
-    "abs", "add", "cast", "clip", "concatenate", "convert_to_numpy", "divide", "dot",
+    "abs", "add", "argmax", "argmin", "cast", "clip", "concatenate", "convert_to_numpy", "divide", "dot",
     "einsum", "equal", "erf", "exp", "expand_dims", "expm1", "getitem", "greater",
     "greater_equal", "less", "less_equal", "log", "log_softmax", "matmul", "max", "maximum",
     "mean", "min", "minimum", "multiply", "negative", "not_equal", "ones", "power", "relu",

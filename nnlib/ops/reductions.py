@@ -42,6 +42,25 @@ def max(x, axis=None, keepdims=False, initial=None):
     return trace(np.max, extremum_vjp, x, axis=axis, keepdims=keepdims, **given)
 
 
+def argmax(x, axis=None, keepdims=False):
+    """The index of the largest entry along ``axis`` (of the flattened ``x`` for
+    ``None``), as ``int32`` like Keras's; an integer, so no gradient."""
+    return trace(argmax_forward, None, x, axis=axis, keepdims=keepdims)
+
+
+def argmax_forward(x, axis, keepdims):
+    return np.argmax(x, axis=axis, keepdims=keepdims).astype(np.int32)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """The index of the smallest entry along ``axis``, as ``int32``; no gradient."""
+    return trace(argmin_forward, None, x, axis=axis, keepdims=keepdims)
+
+
+def argmin_forward(x, axis, keepdims):
+    return np.argmin(x, axis=axis, keepdims=keepdims).astype(np.int32)
+
+
 def min(x, axis=None, keepdims=False, initial=None):
     """:math:`y = \\min_i x_i` over ``axis`` (and ``initial``); vjp as for ``max``."""
     given = {} if initial is None else {"initial": initial}

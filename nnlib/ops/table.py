@@ -101,6 +101,8 @@ OP_TABLE = [
     OpCase(ew.softmax, ew.softmax_vjp, args(normal(2, 4))),
     OpCase(ew.softmax, ew.softmax_vjp, args(normal(3, 2), axis=0), note="axis=0"),
     OpCase(ew.log_softmax, ew.log_softmax_vjp, args(normal(2, 4))),
+    OpCase(red.argmax, None, args(normal(2, 5), axis=-1)),
+    OpCase(red.argmin, None, args(normal(2, 5), axis=0)),
     OpCase(red.sum, red.sum_vjp, args(normal(2, 3, 4))),
     OpCase(red.sum, red.sum_vjp, args(normal(2, 3, 4), axis=1), note="axis=1"),
     OpCase(red.mean, red.mean_vjp, args(normal(2, 3, 4), axis=(0, 2), keepdims=True),
