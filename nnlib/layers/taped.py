@@ -19,6 +19,7 @@ own ``run_backward``: the tape does not look inside it.  Its state updates
 (batch normalization's moving statistics) and added losses join the
 caller's, as in any model.
 """
+import functools
 import inspect
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -78,7 +79,13 @@ def is_taped(structure):
 
 def call_parameters(layer):
     """The names ``layer.call`` takes after its inputs."""
-    return list(inspect.signature(layer.call).parameters)[1:]
+    return parameters_after_inputs(type(layer).call)
+
+
+@functools.cache
+def parameters_after_inputs(call):
+    """The parameter names of a ``call`` function after ``self`` and the inputs, read once."""
+    return list(inspect.signature(call).parameters)[2:]
 
 
 def call_arguments(layer, training, keywords):
@@ -91,8 +98,11 @@ def call_arguments(layer, training, keywords):
 def watch_floats(tape, structure):
     """``structure`` with each float array replaced by a fresh tensor the tape
     watches (fresh, so an array given twice gets two gradients)."""
-    return pack_as(structure, [tape.watch(ops.Tensor(x)) if np.asarray(x).dtype.kind == "f"
-                               else x for x in flatten(structure)])
+    def watched(x):
+        return tape.watch(ops.Tensor(x)) if np.asarray(x).dtype.kind == "f" else x
+    if isinstance(structure, np.ndarray):  # the usual case, without walking a structure
+        return watched(structure)
+    return pack_as(structure, [watched(x) for x in flatten(structure)])
 
 
 def taped_forward(layer, inputs, training, keywords):
@@ -139,7 +149,7 @@ def taped_backward(layer, d_outputs, cache, need_dx):
              for path, w in weights.items()}
     if not need_dx:
         return None, grads
-    d_inputs = pack_as(cache.inputs, [by_tensor.get(id(t)) for t in cache.inputs])
+    d_inputs = [by_tensor.get(id(t)) for t in cache.inputs]
     if len(cache.inputs) == 1:
         d_inputs = d_inputs[0]
     if not cache.keywords:

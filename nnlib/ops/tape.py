@@ -89,7 +89,8 @@ def unwrap(x):
 
 def is_float(value):
     """Whether a value can carry a gradient: a floating-point array or number."""
-    return np.asarray(value).dtype.kind == "f"
+    dtype = getattr(value, "dtype", None)  # an array's, without converting it
+    return (np.asarray(value).dtype if dtype is None else dtype).kind == "f"
 
 
 def unbroadcast(dy, shape):
@@ -105,11 +106,15 @@ def unbroadcast(dy, shape):
            [3.]])
     """
     dy = np.asarray(dy)
-    if dy.shape == tuple(shape):
+    shape = tuple(shape)
+    if dy.shape == shape:
         return dy
-    dy = dy.sum(axis=tuple(range(dy.ndim - len(shape))))
+    if dy.ndim > len(shape):  # the axes broadcasting put in front
+        dy = dy.sum(axis=tuple(range(dy.ndim - len(shape))))
     stretched = tuple(axis for axis, size in enumerate(shape) if size == 1 and dy.shape[axis] != 1)
-    return dy.sum(axis=stretched, keepdims=True).reshape(shape)
+    if stretched:  # the axes of size 1 broadcasting stretched
+        dy = dy.sum(axis=stretched, keepdims=True)
+    return dy.reshape(shape)
 
 
 def op_name(forward):
@@ -132,10 +137,12 @@ def trace(forward, vjp, *inputs, name=None, **params):
         return forward(*[unwrap(x) for x in inputs], **params)
     values = [unwrap(x) for x in inputs]
     output = forward(*values, **params)
+    if vjp is None:
+        return output
     traced = [traced_tensor(x) for x in inputs]
     several = isinstance(output, tuple)
     outputs = output if several else (output,)
-    if vjp is None or not all(is_float(y) for y in outputs) or all(t is None for t in traced):
+    if all(t is None for t in traced) or not all(is_float(y) for y in outputs):
         return output
     tensors = tuple(Tensor(y) for y in outputs)
     node = Node(name or op_name(forward), tensors, traced, values, vjp, params, several)
@@ -186,7 +193,8 @@ class GradientTape:
     def record(self, node):
         """Append one op to the tape."""
         self.nodes.append(node)
-        self.known.update(id(y) for y in node.outputs)
+        for y in node.outputs:
+            self.known.add(id(y))
 
     def adopt(self, x, tensor):
         """Watch ``x`` as ``tensor`` (one tensor for ``x`` on every tape)."""
@@ -249,7 +257,7 @@ class GradientTape:
                 add_gradient(grads, id(y), dy)
         for _ in self.walk(grads):
             pass
-        results = [grads.get(id(t), np.zeros_like(t.value)) for t in tensors]
+        results = [gradient_of(t, grads) for t in tensors]
         return results if listed else results[0]
 
 
@@ -264,23 +272,34 @@ class GradientTape:
         (``vjps`` with broadcasting undone; ``None`` for a constant), already
         added to ``grads``.
         """
-        for index in reversed(range(len(self.nodes))):
+        for index in range(len(self.nodes) - 1, -1, -1):
             node = self.nodes[index]
-            if not any(id(y) in grads for y in node.outputs):
-                continue
-            incoming = [grads.get(id(y), np.zeros_like(y.value)) for y in node.outputs]
-            ys = [y.value for y in node.outputs]
-            if not node.several:
-                incoming, ys = incoming[0], ys[0]
+            if node.several:
+                if not any(id(y) in grads for y in node.outputs):
+                    continue
+                incoming = [gradient_of(y, grads) for y in node.outputs]
+                ys = [y.value for y in node.outputs]
+            else:  # one output, the usual case
+                incoming = grads.get(id(node.outputs[0]))
+                if incoming is None:
+                    continue  # the target does not depend on this node
+                ys = node.outputs[0].value
             vjps = node.vjp(incoming, ys, *node.values, **node.params)
             contributions = []
             for tensor, value, dx in zip(node.inputs, node.values, vjps):
                 if tensor is None or dx is None or not is_float(value):
                     contributions.append(None)
                     continue
-                contributions.append(unbroadcast(dx, np.shape(value)))
+                shape = value.shape if isinstance(value, np.ndarray) else np.shape(value)
+                contributions.append(unbroadcast(dx, shape))
                 add_gradient(grads, id(tensor), contributions[-1])
             yield index, node, incoming, list(vjps), contributions
+
+
+def gradient_of(tensor, grads):
+    """The gradient ``grads`` holds for ``tensor``, or zeros if none reached it."""
+    key = id(tensor)
+    return grads[key] if key in grads else np.zeros_like(tensor.value)
 
 
 def seed_gradient(y, dy):
