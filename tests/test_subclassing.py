@@ -434,3 +434,32 @@ def test_a_metric_with_add_variable_is_logged_by_fit_and_evaluate(rng):
     logs = model.evaluate(x, y, verbose=0, return_dict=True)
     expected = np.sum(np.argmax(model.predict(x, verbose=0), axis=1) == y[:, 0])
     assert logs["categorical_true_positives"] == expected
+
+
+def test_a_subclassed_model_saves_its_weights_and_refuses_a_whole_file(tmp_path, rng):
+    x = rng.normal(size=(4, 4))
+    model, copy = TwoLayers(), TwoLayers()
+    model.predict(x, verbose=0)
+    copy.predict(x, verbose=0)
+    model.save_weights(tmp_path / "m.weights.npz")
+    copy.load_weights(tmp_path / "m.weights.npz")
+    np.testing.assert_array_equal(copy.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(NotImplementedError, match="save its weights"):
+        model.save(tmp_path / "m.nnlib")
+    assert not (tmp_path / "m.nnlib").exists()
+
+
+def test_add_weight_takes_keras_initializer_none_and_a_dtype():
+    class Scaled(layers.Layer):
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(input_shape[-1],), initializer=None,
+                                         dtype="float64")
+
+        def call(self, x):
+            return x * self.scale
+
+    layer = Scaled()
+    layer(np.ones((1, 3), dtype="float32"))
+    assert layer.scale.dtype == "float64" and np.any(layer.scale.value != 0)
+    with pytest.raises(ValueError, match="weight 'w'"):
+        Linear().add_weight(shape=(2,), name="w", dtype="text")

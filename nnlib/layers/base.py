@@ -257,18 +257,23 @@ class Layer(Configurable):
 
     # -- weights -------------------------------------------------------------
     def add_weight(self, shape, initializer="glorot_uniform", name=None, trainable=True,
-                   regularizer=None):
+                   regularizer=None, dtype=None):
         """Create a weight (Keras's arguments), initialise it and keep it in creation order.
 
         ``name`` defaults to ``variable``, ``variable_1``...; ``initializer`` and
-        ``regularizer`` are names or instances.
+        ``regularizer`` are names or instances (``initializer=None`` is
+        Keras's default, ``glorot_uniform``); ``dtype`` defaults to the layer's.
         """
         if name is None:
             name = unique_among("variable", [w.name for w in self._weights])
         if any(w.name == name for w in self._weights):
             raise self.error(f"it already has a weight named {name!r}")
-        weight = Weight(name, initializers.get(initializer), shape, self.dtype, self,
-                        trainable, regularizers.get(regularizer))
+        try:
+            dtype = self.dtype if dtype is None else standardize_dtype(dtype)
+        except (TypeError, ValueError) as error:
+            raise self.error(f"weight {name!r}: {error}") from None
+        weight = Weight(name, initializers.get(initializer or "glorot_uniform"), shape, dtype,
+                        self, trainable, regularizers.get(regularizer))
         self._weights.append(weight)
         return weight
 

@@ -526,6 +526,12 @@ class Model(Subclassing, Trainer, Layer):
         each call read, each as ``[layer_name, node_index, tensor_index]``, and
         ``{"args": ..., "kwargs": ...}`` for a call with tensors by keyword),
         then the tensors that are the model's inputs and outputs."""
+        if self.subclassed:
+            raise NotImplementedError(
+                f"Model '{self.name}': a subclassed model is its class's code, not a graph "
+                f"a config can describe; save its weights (save_weights, load_weights into "
+                f"a new {type(self).__name__}()), or write it as a functional model to save "
+                f"it whole")
         node_index = self.node_indices()
 
         def refs(structure):
