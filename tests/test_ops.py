@@ -253,3 +253,22 @@ def test_tied_maxima_share_the_gradient_equally():
     np.testing.assert_allclose(ops.grad(lambda v: ops.sum(ops.max(v, axis=1)))(x),
                                [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
     np.testing.assert_allclose(ops.grad(lambda v: ops.min(v, initial=-5.0))(x), np.zeros((2, 3)))
+
+
+def test_numpy_functions_on_a_traced_tensor_are_refused_but_shape_questions_answered():
+    with ops.GradientTape() as tape:
+        x = tape.watch(np.ones((2, 3)))
+        assert (np.shape(x), np.ndim(x), np.size(x)) == ((2, 3), 2, 6)
+        with pytest.raises(TypeError, match=r"np.stack on a traced tensor.*nnlib.ops.stack"):
+            np.stack([x, x])
+        with pytest.raises(TypeError, match=r"np.pad .*use the ops of nnlib.ops"):
+            np.pad(x, 1)
+        np.stack([ops.stop_gradient(x)])  # no gradient wanted: allowed
+
+
+def test_a_gradient_is_an_array_even_for_a_scalar_with_two_contributions():
+    with ops.GradientTape() as tape:
+        s = tape.watch(np.array(2.0))
+        y = s * s
+    g = tape.gradient(y, s)
+    assert isinstance(g, np.ndarray) and g.shape == () and float(g) == 4.0

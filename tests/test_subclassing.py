@@ -463,3 +463,36 @@ def test_add_weight_takes_keras_initializer_none_and_a_dtype():
     assert layer.scale.dtype == "float64" and np.any(layer.scale.value != 0)
     with pytest.raises(ValueError, match="weight 'w'"):
         Linear().add_weight(shape=(2,), name="w", dtype="text")
+
+
+def test_a_call_that_leaves_the_tape_through_numpy_is_refused_naming_the_op():
+    class Rectified(layers.Layer):
+        def call(self, x):
+            return np.where(x > 0, x, 0.0)
+
+    with pytest.raises(TypeError, match=r"np.where on a traced tensor.*use nnlib.ops.where"):
+        Rectified()(np.ones((1, 2)))
+
+    class Converted(Linear):
+        def call(self, inputs):
+            return np.asarray(super().call(inputs))  # a plain array: the tape loses it
+
+    with pytest.raises(ValueError, match="did not record, so nothing upstream"):
+        Converted()(np.ones((1, 2)))
+
+
+def test_a_call_that_returns_nothing_says_so():
+    class Forgetful(layers.Layer):
+        def call(self, x):
+            ops.relu(x)
+
+    with pytest.raises(ValueError, match="call\\(\\) returned \\[\\]; it should return"):
+        Forgetful()(np.ones((1, 2)))
+
+
+def test_a_call_without_weights_may_return_a_constant():
+    class Constant(layers.Layer):
+        def call(self, x):
+            return ops.stop_gradient(x) * 0.0
+
+    np.testing.assert_array_equal(Constant()(np.ones((1, 2))), np.zeros((1, 2)))

@@ -21,7 +21,6 @@ caller's, as in any model.
 """
 import functools
 import inspect
-from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -36,22 +35,20 @@ _calls = []  # the CallRecord of each taped call running, innermost last
 class CallRecord:
     """What a taped call collects besides its outputs: the losses its layers
     add (tensors on the tape) and the state updates of the hand-written
-    layers it calls (``{weight: new value}``)."""
+    layers it calls (``{weight: new value}``).  As a context manager, it
+    collects what the layers called inside its block add."""
 
     def __init__(self):
         self.losses = []
         self.updates = {}
 
+    def __enter__(self):
+        _calls.append(self)
+        return self
 
-@contextmanager
-def recording_call():
-    """Collect the added losses and updates of the layers called inside."""
-    record = CallRecord()
-    _calls.append(record)
-    try:
-        yield record
-    finally:
-        _calls.pop()
+    def __exit__(self, *exc):
+        _calls.remove(self)
+        return False
 
 
 def current_call(layer, what):
@@ -108,13 +105,14 @@ def watch_floats(tape, structure):
 def taped_forward(layer, inputs, training, keywords):
     """``forward`` of a layer that defines ``call``: ``(outputs, cache, (updates,
     losses))``."""
-    with ops.GradientTape() as tape, recording_call() as record:
+    with ops.GradientTape() as tape, CallRecord() as record:
         watched = watch_floats(tape, inputs)
         watched_keywords = {key: value if key == "mask" else watch_floats(tape, value)
                             for key, value in keywords.items()}
         result = layer.call(watched, **call_arguments(layer, training, watched_keywords))
     several = isinstance(result, (tuple, list, dict))  # a dict: by sorted key, as flatten
     outputs = flatten(result)
+    check_outputs(layer, outputs, tape)
     for loss in record.losses:
         if np.ndim(unwrap(loss)) != 0:
             raise layer.error(f"add_loss takes a scalar, got shape {np.shape(unwrap(loss))}; "
@@ -125,6 +123,21 @@ def taped_forward(layer, inputs, training, keywords):
                        outputs, record.losses)
     losses = [np.asarray(unwrap(loss)) for loss in record.losses]
     return (tuple(values) if several else values[0]), cache, (record.updates, losses)
+
+
+def check_outputs(layer, outputs, tape):
+    """Raise if ``call`` returned nothing, or arrays the tape did not record
+    although it computed with traced values or weights (it left the tape:
+    ``np.asarray`` on a tensor), which would train nothing without a word."""
+    if not outputs:
+        raise layer.error(f"call() returned {outputs!r}; it should return its output(s)")
+    left_the_tape = tape.nodes or any(w.trainable for w in layer.weights)
+    if left_the_tape and not any(isinstance(y, ops.Tensor) for y in outputs):
+        raise layer.error(f"call() returned {type(outputs[0]).__name__} values the gradient "
+                          f"tape did not record, so nothing upstream of them would learn: "
+                          f"compute with nnlib.ops (ops.matmul, ops.where...) or the "
+                          f"operators of the tensors call() receives, not NumPy's functions; "
+                          f"ops.stop_gradient marks a value that should have no gradient")
 
 
 def taped_backward(layer, d_outputs, cache, need_dx):

@@ -21,7 +21,7 @@ from nnlib.ops.elementwise import (abs, add, clip, divide, equal, erf, exp, expm
                                    minimum, multiply, negative, not_equal, power, relu, sigmoid,
                                    softmax, softplus, sqrt, square, subtract, tanh, where)
 from nnlib.ops.linalg import dot, einsum, matmul
-from nnlib.ops.operators import Tensor  # the tensor, with Python's operators attached
+from nnlib.ops.operators import Tensor, refusing_numpy_functions  # Python's operators attached
 from nnlib.ops.reductions import argmax, argmin, max, mean, min, sum
 from nnlib.ops.shapes import (concatenate, expand_dims, getitem, reshape, split, squeeze, stack,
                               take, transpose)
@@ -37,3 +37,5 @@ __all__ = [
     "stop_gradient", "subtract", "sum", "take", "tanh", "transpose", "where", "zeros",
     "zeros_like",
 ]
+
+Tensor.__array_function__ = refusing_numpy_functions(frozenset(__all__))

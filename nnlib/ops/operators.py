@@ -1,6 +1,9 @@
 """Python's operators on a ``Tensor`` and on a ``Variable`` (a layer's weight):
 each is the op of the same meaning, so ``x * w + b`` on traced tensors records
-like ``add(multiply(x, w), b)``."""
+like ``add(multiply(x, w), b)``.  NumPy's functions on a tensor are refused
+(``refusing_numpy_functions``): they would leave the tape without a word."""
+import numpy as np
+
 from nnlib.ops.elementwise import (add, divide, greater, greater_equal, less, less_equal,
                                    multiply, negative, power, subtract)
 from nnlib.ops.linalg import matmul
@@ -11,6 +14,23 @@ from nnlib.ops.tape import Tensor, Variable
 def both_ways(op):
     """The operator and its reflected form (``a + t`` calls ``t.__radd__(a)``)."""
     return (lambda self, other: op(self, other)), (lambda self, other: op(other, self))
+
+
+def refusing_numpy_functions(op_names):
+    """``Tensor.__array_function__``: NumPy's functions (``np.where``,
+    ``np.stack``...) would compute on the tensor's value and leave the tape,
+    losing the gradient silently, so they raise, naming the op among
+    ``op_names`` to use instead.  Only the questions about the shape are
+    answered."""
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.shape, np.ndim, np.size):
+            return func(self.value)
+        name = func.__name__
+        fix = f"nnlib.ops.{name}" if name in op_names else "the ops of nnlib.ops"
+        raise TypeError(f"np.{name} on a traced tensor would compute outside the gradient "
+                        f"tape, and the gradient through it would be lost; use {fix} "
+                        f"(or ops.stop_gradient(x) first, if no gradient should flow)")
+    return __array_function__
 
 
 for cls in (Tensor, Variable):

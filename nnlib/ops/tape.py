@@ -257,7 +257,7 @@ class GradientTape:
                 add_gradient(grads, id(y), dy)
         for _ in self.walk(grads):
             pass
-        results = [gradient_of(t, grads) for t in tensors]
+        results = [np.asarray(gradient_of(t, grads)) for t in tensors]
         return results if listed else results[0]
 
 
