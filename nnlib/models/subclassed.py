@@ -26,7 +26,7 @@ import numpy as np
 from ..graph import SymbolicTensor, flatten
 from ..layers.base import Layer
 from ..layers.input_layer import Input
-from ..layers.taped import call_arguments, recording_call, taped_backward, taped_forward
+from ..layers.taped import CallRecord, call_arguments, taped_backward, taped_forward
 
 
 class Subclassing:
@@ -51,7 +51,7 @@ class Subclassing:
         self.input_kind = kind
         self.input_names = names or [t.name for t in self.inputs]
         first = [a[:1].astype(t.dtype) for a, t in zip(arrays, self.inputs)]
-        with recording_call():  # the losses call adds while building are not kept
+        with CallRecord():  # the losses call adds while building are not kept
             result = self.call(self.pack(first, kind, self.input_names),
                                **call_arguments(self, False, {}))
         self.output_kind = "dict" if isinstance(result, dict) else \
