@@ -32,6 +32,7 @@ class Tensor:
     """
 
     __array_ufunc__ = None  # ``array * tensor`` calls ``Tensor.__rmul__``, not NumPy
+    __slots__ = ("value",)
 
     def __init__(self, value):
         self.value = np.asarray(value)
@@ -140,11 +141,12 @@ def trace(forward, vjp, *inputs, name=None, **params):
     if vjp is None:
         return output
     traced = [traced_tensor(x) for x in inputs]
-    several = isinstance(output, tuple)
-    outputs = output if several else (output,)
-    if all(t is None for t in traced) or not all(is_float(y) for y in outputs):
+    if traced.count(None) == len(traced):
         return output
-    tensors = tuple(Tensor(y) for y in outputs)
+    several = isinstance(output, tuple)
+    if not (all(is_float(y) for y in output) if several else is_float(output)):
+        return output
+    tensors = tuple(Tensor(y) for y in output) if several else (Tensor(output),)
     node = Node(name or op_name(forward), tensors, traced, values, vjp, params, several)
     for tape in _active_tapes:
         tape.record(node)
