@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import ops
 from ..graph import flatten, input_gradient_leaves, pack_as
-from ..ops.tape import trace, unwrap
+from ..ops.tape import Variable, trace, unwrap
 
 _calls = []  # the CallRecord of each taped call running, innermost last
 
@@ -144,22 +144,20 @@ def taped_backward(layer, d_outputs, cache, need_dx):
     """``backward`` of a layer that defines ``call``: the tape's reverse walk.
 
     The targets are the outputs, seeded with their gradients, and the added
-    losses, seeded with 1; the sources are the trainable weights ``call``
-    read (a weight it did not read gets zeros) and, with ``need_dx``, the
-    inputs."""
+    losses, seeded with 1; the sources are the layer's weights ``call`` read
+    (a weight it did not read gets no gradient, as in Keras) and, with
+    ``need_dx``, the inputs."""
     tape = cache.tape
     d_outputs = flatten(d_outputs) if len(cache.outputs) > 1 else [d_outputs]
     targets = [(y, d) for y, d in zip(cache.outputs, d_outputs) if isinstance(y, ops.Tensor)]
     targets += [(loss, None) for loss in cache.losses if isinstance(loss, ops.Tensor)]
-    weights = {path: w for path, w in layer.named_weights().items() if w.trainable}
-    read = {path: tape.watched[id(w)][1] for path, w in weights.items() if id(w) in tape.watched}
+    read = weights_read(layer, tape)
     inputs = cache.inputs + flatten(cache.keywords) if need_dx else []
-    sources = [t for t in list(read.values()) + inputs if isinstance(t, ops.Tensor)]
+    sources = [t for _, t in read] + [t for t in inputs if isinstance(t, ops.Tensor)]
     found = tape.gradient([y for y, _ in targets], sources, [d for _, d in targets]) \
         if targets and sources else [np.zeros_like(t.value) for t in sources]
     by_tensor = {id(t): g for t, g in zip(sources, found)}
-    grads = {path: by_tensor[id(read[path])] if path in read else np.zeros(w.shape, w.dtype)
-             for path, w in weights.items()}
+    grads = {path: by_tensor[id(t)] for path, t in read}
     if not need_dx:
         return None, grads
     d_inputs = [by_tensor.get(id(t)) for t in cache.inputs]
@@ -169,6 +167,20 @@ def taped_backward(layer, d_outputs, cache, need_dx):
         return d_inputs, grads
     return {"inputs": d_inputs, **{key: [by_tensor.get(id(t)) for t in tensors]
                                    for key, tensors in cache.keywords.items()}}, grads
+
+
+def weights_read(layer, tape):
+    """``(path, tensor)`` for each of the layer's weights its ``call`` read on
+    ``tape`` (the tape watched them on first sight), by their paths in
+    ``named_weights()``: looked up once per layer, and again when a weight is
+    new to it (a weight of another layer is not the layer's to update)."""
+    read = [(x, t) for x, t in tape.watched.values() if isinstance(x, Variable)]
+    paths = layer.__dict__.get("_paths_of_weights", {})
+    if any(paths.get(id(w), (None,))[0] is not w for w, _ in read):
+        paths = {id(w): (w, path) for path, w in layer.named_weights().items()}
+        layer._paths_of_weights = paths
+    return [(paths[id(w)][1], t) for w, t in read
+            if id(w) in paths and paths[id(w)][0] is w]
 
 
 def call_on_tape(layer, inputs, training, keywords):

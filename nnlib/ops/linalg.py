@@ -11,9 +11,10 @@ def matmul(x1, x2):
     return trace(np.matmul, matmul_vjp, x1, x2)
 
 
-def matmul_vjp(dy, y, x1, x2):
+def matmul_vjp(dy, y, x1, x2, needs=(True, True)):
     if x1.ndim == 2 and x2.ndim == 2:  # the common case, without the general case's steps
-        return dy @ x2.T, x1.T @ dy
+        # A product only for a gradient the walk needs (``needs``, one flag per input).
+        return dy @ x2.T if needs[0] else None, x1.T @ dy if needs[1] else None
     # A vector is a one-row (first operand) or one-column (second) matrix.
     a = x1[None, :] if x1.ndim == 1 else x1
     b = x2[:, None] if x2.ndim == 1 else x2

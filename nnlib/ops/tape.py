@@ -18,6 +18,9 @@ both contributions).
 >>> tape.gradient(y, x)
 array([2., 4., 6.])
 """
+import functools
+import inspect
+
 import numpy as np
 
 _active_tapes = []  # the tapes of the enclosing ``with`` blocks, innermost last
@@ -75,6 +78,7 @@ class Variable:
     Inside a tape, an op that reads a trainable variable records it as a
     source, as TensorFlow's ``GradientTape`` watches the variables it sees:
     a layer's ``call`` reads ``self.kernel`` and the tape knows the kernel.
+    A subclass holds its array in ``value``.
     """
 
     trainable = True
@@ -83,9 +87,7 @@ class Variable:
 
 def unwrap(x):
     """The NumPy value of a tensor, variable, array or number."""
-    if isinstance(x, Tensor):
-        return x.value
-    return np.asarray(x) if isinstance(x, Variable) else x
+    return x.value if isinstance(x, (Tensor, Variable)) else x
 
 
 def is_float(value):
@@ -136,11 +138,12 @@ def trace(forward, vjp, *inputs, name=None, **params):
     """
     if not _active_tapes:
         return forward(*[unwrap(x) for x in inputs], **params)
-    values = [unwrap(x) for x in inputs]
+    # (the tensor case written out: this runs for every op on a tape)
+    values = [x.value if isinstance(x, Tensor) else unwrap(x) for x in inputs]
     output = forward(*values, **params)
     if vjp is None:
         return output
-    traced = [traced_tensor(x) for x in inputs]
+    traced = [x if isinstance(x, Tensor) else traced_tensor(x) for x in inputs]
     if traced.count(None) == len(traced):
         return output
     several = isinstance(output, tuple)
@@ -162,7 +165,7 @@ def traced_tensor(x):
         if id(x) in tape.watched:
             return tape.watched[id(x)][1]
     if isinstance(x, Variable) and x.trainable:
-        tensor = Tensor(x)
+        tensor = Tensor(x.value)
         for tape in _active_tapes:
             tape.adopt(x, tensor)
         return tensor
@@ -257,13 +260,22 @@ class GradientTape:
             dy = seed_gradient(unwrap(y), dy)
             if isinstance(y, Tensor):
                 add_gradient(grads, id(y), dy)
-        for _ in self.walk(grads):
+        for _ in self.walk(grads, self.reaching(tensors)):
             pass
         results = [np.asarray(gradient_of(t, grads)) for t in tensors]
         return results if listed else results[0]
 
 
-    def walk(self, grads):
+    def reaching(self, sources):
+        """The ids of the ``sources`` and of every tensor computed from them:
+        the tensors whose gradients a walk back to those sources needs."""
+        ids = {id(t) for t in sources}
+        for node in self.nodes:
+            if any(id(t) in ids for t in node.inputs if t is not None):
+                ids.update(id(y) for y in node.outputs)
+        return ids
+
+    def walk(self, grads, needed=None):
         """The reverse walk, one node at a time, last node first.
 
         ``grads`` maps ``id(tensor)`` to its gradient so far: the targets'
@@ -272,7 +284,10 @@ class GradientTape:
         contributions)``: the node's position on the tape, the gradients of
         its outputs, what its vjp returned, and each input's contribution
         (``vjps`` with broadcasting undone; ``None`` for a constant), already
-        added to ``grads``.
+        added to ``grads``.  With ``needed`` (ids, see ``reaching``), a vjp
+        that takes ``needs`` is told which of its inputs' gradients are
+        wanted, and may skip the others (a matrix product's input gradient,
+        when nothing before the input learns).
         """
         for index in range(len(self.nodes) - 1, -1, -1):
             node = self.nodes[index]
@@ -286,16 +301,27 @@ class GradientTape:
                 if incoming is None:
                     continue  # the target does not depend on this node
                 ys = node.outputs[0].value
-            vjps = node.vjp(incoming, ys, *node.values, **node.params)
+            if needed is not None and takes_needs(node.vjp):
+                needs = tuple(t is not None and id(t) in needed for t in node.inputs)
+                vjps = node.vjp(incoming, ys, *node.values, needs=needs, **node.params)
+            else:
+                vjps = node.vjp(incoming, ys, *node.values, **node.params)
             contributions = []
             for tensor, value, dx in zip(node.inputs, node.values, vjps):
-                if tensor is None or dx is None or not is_float(value):
+                if tensor is None or dx is None:  # a constant (a traced value is a float)
                     contributions.append(None)
                     continue
-                shape = value.shape if isinstance(value, np.ndarray) else np.shape(value)
-                contributions.append(unbroadcast(dx, shape))
-                add_gradient(grads, id(tensor), contributions[-1])
+                if getattr(dx, "shape", None) != value.shape:
+                    dx = unbroadcast(dx, value.shape)
+                contributions.append(dx)
+                add_gradient(grads, id(tensor), dx)
             yield index, node, incoming, list(vjps), contributions
+
+
+@functools.cache
+def takes_needs(vjp):
+    """Whether a vjp takes ``needs``, one flag per input: the gradients wanted."""
+    return "needs" in inspect.signature(vjp).parameters
 
 
 def gradient_of(tensor, grads):
