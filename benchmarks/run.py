@@ -1,9 +1,11 @@
 """nnlib against PyTorch on the CPU: forward plus backward of single layers, and
 training epochs of an MLP, a small CNN and recurrent networks (LSTM, GRU,
-SimpleRNN).  Not part of the test suite.
+SimpleRNN); then nnlib's gradient tape against its hand-written backward
+passes.  Not part of the test suite.
 
-    .venv/bin/python benchmarks/run.py                # measure, print, write RESULTS.md
-    .venv/bin/python benchmarks/run.py --repeats 5    # a quick look
+    .venv/bin/python benchmarks/run.py                    # measure, print, write RESULTS.md
+    .venv/bin/python benchmarks/run.py --repeats 5        # a quick look
+    .venv/bin/python benchmarks/run.py --autodiff-only    # only the tape's section
 
 Everything is float32.  Each case runs with 1 thread, then with 2 (NumPy's BLAS
 limited through threadpoolctl, PyTorch through ``torch.set_num_threads``).
@@ -11,6 +13,12 @@ Within a case the two libraries take turns, call after call, so a change in
 the machine's load hits both; the figure kept is each one's median.  The ratio
 is nnlib's time over PyTorch's: below 1, nnlib is faster.  For every ratio
 above its target the file gets a profile of nnlib's side: where the time goes.
+
+The last section, "Automatic differentiation", times layers written the Keras
+way (``build`` and ``call`` with ``nnlib.ops``, differentiated by the tape)
+against nnlib's hand-written layers doing the same sums, with 1 thread, in
+the same alternated way; the ratio is the tape's time over the hand-written
+one's.
 """
 import argparse
 import cProfile
@@ -31,7 +39,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nnlib  # noqa: E402
-from nnlib.layers import GRU, LSTM, Dense, SimpleRNN  # noqa: E402
+from nnlib import ops  # noqa: E402
+from nnlib.layers import GRU, LSTM, Dense, Layer, SimpleRNN  # noqa: E402
 from nnlib.layers.conv import Conv2D  # noqa: E402
 from nnlib.layers.pooling import MaxPooling2D  # noqa: E402
 from nnlib.layers.reshaping import Flatten  # noqa: E402
@@ -199,11 +208,11 @@ def digits_mlp():
     return x, y, model
 
 
-def step_breakdown(epochs=20):
-    """Microseconds per training step of the MLP case, part by part: the five
-    parts of ``Trainer.train_step`` as ``fit`` runs them, with the batch taken
-    and the logs updated."""
-    x, y, model = digits_mlp()
+def step_breakdown(x, y, model, epochs=20):
+    """Microseconds per training step of a compiled model on ``x, y`` (the MLP
+    case: ``step_breakdown(*digits_mlp())``), part by part: the five parts of
+    ``Trainer.train_step`` as ``fit`` runs them, with the batch taken and the
+    logs updated."""
     xs, ys, _ = model.standardize(x, y)
     parts = dict.fromkeys(["take the batch", "forward (execute)", "loss forward",
                            "loss backward", "backward (execute_backward)",
@@ -223,12 +232,13 @@ def step_breakdown(epochs=20):
             t3 = clock()
             d_pred = model.compiled_loss.backward(1.0, cache)
             t4 = clock()
-            _, grads = model.execute_backward(d_pred, tape, need_dx=False)
+            learning = model.named_weights(trainable_only=True)
+            _, grads = model.execute_backward(d_pred, tape, need_dx=False, learning=learning)
             t5 = clock()
-            model.optimizer.apply(grads, model.named_weights(trainable_only=True))
+            model.optimizer.apply(grads, learning)
             tape.apply_updates()
             t6 = clock()
-            model.update_logs(loss, cache, by, y_pred, tape.output_masks)
+            model.update_logs(loss, cache, by, y_pred, tape.output_masks, bw)
             model.logs()
             t7 = clock()
             for key, (a, b) in zip(parts, [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5),
@@ -236,6 +246,18 @@ def step_breakdown(epochs=20):
                 parts[key] += b - a
             steps += 1
     return {key: seconds / steps * 1e6 for key, seconds in parts.items()}
+
+
+def alternated_breakdowns(x, y, models, epochs=20):
+    """``step_breakdown`` of each of ``models`` (``{side: model}``), one epoch
+    each in turn, so that a change in the machine's load hits all; for each
+    side, the median over the epochs of each part."""
+    epochs_parts = {side: [] for side in models}
+    for _ in range(epochs):
+        for side, model in models.items():
+            epochs_parts[side].append(step_breakdown(x, y, model, epochs=1))
+    return {side: {part: statistics.median(parts[part] for parts in runs)
+                   for part in runs[0]} for side, runs in epochs_parts.items()}
 
 
 def numpy_floor(repeats=20):
@@ -274,6 +296,76 @@ def numpy_floor(repeats=20):
         epoch()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
+
+
+class OpsDense(Layer):
+    """``Dense`` written the Keras way: its weights made in ``build``, its
+    forward pass ``activation(x W + b)`` written with ``nnlib.ops`` in ``call``,
+    and no backward pass: the gradient tape differentiates ``call``."""
+
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.activation = units, activation
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        y = ops.matmul(inputs, self.kernel) + self.bias
+        return y if self.activation is None else self.activation(y)
+
+
+def forward_backward(layer, x, dy):
+    """A callable running ``layer``'s forward then backward pass (with the input
+    gradient) on ``x`` and ``dy``, as a model's executor runs them."""
+    def run():
+        _, cache, _ = layer.run_forward(x)
+        layer.run_backward(dy, cache, need_dx=True)
+    return run
+
+
+def tape_dense_case():
+    """``OpsDense(256, relu)`` and ``Dense(256, relu)`` on 128×784, the same weights."""
+    x = np.random.default_rng(0).normal(size=(128, 784)).astype("float32")
+    dy = np.random.default_rng(1).normal(size=(128, 256)).astype("float32")
+    taped, hand_written = OpsDense(256, ops.relu), Dense(256, activation="relu")
+    for layer in (taped, hand_written):
+        layer(x[:1])  # builds it
+    taped.set_weights(hand_written.get_weights())
+    return forward_backward(taped, x, dy), forward_backward(hand_written, x, dy)
+
+
+def ops_mlp(hand_written):
+    """``digits_mlp``'s model with ``OpsDense`` layers, ``OpsDense(128, relu)→
+    OpsDense(10, softmax)``, compiled the same way, with ``hand_written``'s weights."""
+    taped = nnlib.Sequential([nnlib.Input((64,)), OpsDense(128, ops.relu),
+                              OpsDense(10, ops.softmax)])
+    taped.compile(optimizer=nnlib.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    taped.set_weights(hand_written.get_weights())
+    return taped
+
+
+def tape_mlp_epoch_case():
+    """The digits MLP's epoch with ``OpsDense`` layers against the same model of
+    ``Dense`` layers (``digits_mlp``), same weights."""
+    x, y, hand_written = digits_mlp()
+    taped = ops_mlp(hand_written)
+
+    def epoch(model):
+        return lambda: model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+
+    return epoch(taped), epoch(hand_written)
+
+
+# (name, target ratio, build, repeats scale): the tape against hand-written backward passes.
+TAPE_CASES = [
+    ("Dense 128×784→256 with ReLU, forward and backward: OpsDense(256, relu) against "
+     "Dense(256, relu)", 1.5, tape_dense_case, 4),
+    ("Training epoch on digits: OpsDense(128, relu)→OpsDense(10, softmax) against "
+     "Dense(128, relu)→Dense(10, softmax), batch 32, SGD", 1.5, tape_mlp_epoch_case, 0.3),
+]
+TAPE_HEADING = "## Automatic differentiation: the tape against hand-written backward passes"
 
 
 # (name, target ratio, build, repeats scale): the cases of the book's performance goals.
@@ -384,35 +476,63 @@ def environment():
             f"{'available' if torch.backends.mkldnn.is_available() else 'absent'})"]
 
 
+def measure(case, threads, repeats, sides=("nnlib", "PyTorch")):
+    """Time one case, print it, and profile its first side if the ratio misses
+    the target: ``(row, profile or None)``, the row being ``(name, target,
+    threads, first median, second median, ratio, first swing, second swing)``."""
+    name, target, build, scale = case
+    run_first, run_second = build()
+    repeats = max(5, round(repeats * scale))
+    (t_first, t_second), (s_first, s_second) = alternate(run_first, run_second, repeats)
+    ratio = t_first / t_second
+    print(f"  {name}: {sides[0]} {t_first * 1e3:.2f} ms, {sides[1]} {t_second * 1e3:.2f} ms, "
+          f"ratio {ratio:.2f} (target {target}), {repeats} runs each")
+    missed = (name, threads, ratio, target, profile(run_first)) if ratio > target else None
+    return (name, target, threads, t_first, t_second, ratio, s_first, s_second), missed
+
+
+def measure_all(cases, threads, repeats, sides=("nnlib", "PyTorch")):
+    """``measure`` each case with ``threads`` threads: the rows and the profiles."""
+    torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        print(f"\n{threads} thread(s): NumPy BLAS "
+              f"{[i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']}, "
+              f"torch {torch.get_num_threads()}")
+        results = [measure(case, threads, repeats, sides) for case in cases]
+    return [row for row, _ in results], [missed for _, missed in results if missed]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=60,
                         help="timed calls per library and case (scaled per case)")
+    parser.add_argument("--autodiff-only", action="store_true",
+                        help="measure only the tape against hand-written backward passes, "
+                             "and rewrite only that section of RESULTS.md")
     args = parser.parse_args()
     env = environment()
     print("\n".join(env))
-    rows, profiles = [], []
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        with threadpool_limits(limits=threads, user_api="blas"):
-            print(f"\n{threads} thread(s): NumPy BLAS "
-                  f"{[i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']}, "
-                  f"torch {torch.get_num_threads()}")
-            for name, target, build, scale in CASES:
-                run_nnlib, run_torch = build()
-                repeats = max(5, round(args.repeats * scale))
-                (t_nnlib, t_torch), (s_nnlib, s_torch) = alternate(run_nnlib, run_torch,
-                                                                   repeats)
-                ratio = t_nnlib / t_torch
-                rows.append((name, target, threads, t_nnlib, t_torch, ratio, s_nnlib, s_torch))
-                print(f"  {name}: nnlib {t_nnlib * 1e3:.2f} ms, PyTorch {t_torch * 1e3:.2f} ms, "
-                      f"ratio {ratio:.2f} (target {target}), {repeats} runs each")
-                if ratio > target:
-                    profiles.append((name, threads, ratio, target, profile(run_nnlib)))
+    if args.autodiff_only:
+        text = RESULTS.read_text()
+        text = text[:text.index(TAPE_HEADING)] if TAPE_HEADING in text else text + "\n"
+    else:
+        rows, profiles = [], []
+        for threads in (1, 2):
+            more_rows, more_profiles = measure_all(CASES, threads, args.repeats)
+            rows, profiles = rows + more_rows, profiles + more_profiles
+        with threadpool_limits(limits=1, user_api="blas"):
+            breakdown, floor = step_breakdown(*digits_mlp()), numpy_floor()
+        print(f"\nMLP step, 1 thread: {sum(breakdown.values()):.1f} us; bare NumPy epoch "
+              f"{floor:.2f} ms")
+        text = report(env, rows, profiles, breakdown, floor) + "\n"
+    print("\nAutomatic differentiation, the tape against hand-written backward passes:")
+    tape_rows, tape_profiles = measure_all(TAPE_CASES, 1, args.repeats,
+                                           sides=("tape", "hand-written"))
     with threadpool_limits(limits=1, user_api="blas"):
-        breakdown, floor = step_breakdown(), numpy_floor()
-    print(f"\nMLP step, 1 thread: {sum(breakdown.values()):.1f} us; bare NumPy epoch {floor:.2f} ms")
-    RESULTS.write_text(report(env, rows, profiles, breakdown, floor))
+        x, y, hand_written = digits_mlp()
+        parts = alternated_breakdowns(x, y, {"tape": ops_mlp(hand_written),
+                                             "hand-written": hand_written})
+    RESULTS.write_text(text + tape_report(tape_rows, tape_profiles, parts))
     print(f"\nwritten {RESULTS}")
 
 
@@ -459,6 +579,45 @@ def report(env, rows, profiles, breakdown, floor):
         for name, threads, ratio, target, text in profiles:
             lines += [f"### {name}, {threads} thread(s): ratio {ratio:.2f} > {target}", "",
                       "```", text, "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def tape_report(rows, profiles, parts):
+    """The section of RESULTS.md on the tape, from its rows, profiles and the
+    MLP step's parts for each side; it stays the file's last section, so that
+    ``--autodiff-only`` can replace it."""
+    lines = [TAPE_HEADING, "",
+             "The same sums written twice in nnlib: layers written the Keras way",
+             "(`OpsDense` in `run.py`: weights made in `build`, `activation(x W + b)` in",
+             "`call` with `nnlib.ops`, differentiated by the gradient tape) against",
+             "nnlib's `Dense`, whose backward pass is written by hand; the same weights",
+             "and data. The Dense case runs `run_forward` then `run_backward` with the",
+             "input gradient, as a model's executor does; the epoch case is `fit` for one",
+             "epoch. Measured with 1 thread (NumPy's BLAS limited by `threadpoolctl`),",
+             "the two sides alternated as above, medians kept (`--autodiff-only` runs",
+             "this section alone). Ratio = the tape's time / the hand-written one's.", "",
+             "| case | target | threads | tape (ms) | hand-written (ms) | ratio | met "
+             "| swing tape / hand-written |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, target, threads, t_tape, t_hand, ratio, s_tape, s_hand in rows:
+        lines.append(f"| {name} | ≤ {target} | {threads} | {t_tape * 1e3:.2f} "
+                     f"| {t_hand * 1e3:.2f} | {ratio:.2f} | {'yes' if ratio <= target else 'no'} "
+                     f"| {s_tape:.0%} / {s_hand:.0%} |")
+    tape, hand = parts["tape"], parts["hand-written"]
+    lines += ["", "One step of the MLP epoch, part by part, as above (µs per step, 1 thread;",
+              "the two models' epochs alternated, the median of 20 epochs for each part):",
+              "", "| part | tape | hand-written | difference |", "|---|---|---|---|",
+              *[f"| {part} | {tape[part]:.1f} | {hand[part]:.1f} "
+                f"| {tape[part] - hand[part]:+.1f} |" for part in tape],
+              f"| all | {sum(tape.values()):.1f} | {sum(hand.values()):.1f} "
+              f"| {sum(tape.values()) - sum(hand.values()):+.1f} |"]
+    for name, threads, ratio, target, text in profiles:
+        lines += ["", f"### Where the tape's time goes: {name}, ratio {ratio:.2f} > {target}",
+                  "", "cProfile of the tape's side: the time of each nnlib module (NumPy's and",
+                  "built-in functions' time handed up to the nnlib function that called them),",
+                  "then the functions with the most time of their own; profiling slows Python",
+                  "code down, so these times are higher than the table's.", "",
+                  "```", text, "```"]
     return "\n".join(lines).rstrip() + "\n"
 
 
