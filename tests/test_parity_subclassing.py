@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import nnlib  # noqa: E402
+from tests.guide_cells import minimal_rnn_cell  # noqa: E402
 from tests.parity import close  # noqa: E402
 
 # Keras's get_weights converts its torch variables with np.array, which NumPy 2 flags.
@@ -176,28 +177,7 @@ def my_model(keras, ops, rate=0.5):
 def minimal_rnn(keras, ops):
     """``keras.layers.RNN``'s docstring cell, ``h_t = x_t W + h_{t-1} U``, in an RNN layer."""
 
-    class MinimalRNNCell(keras.layers.Layer):
-
-        def __init__(self, units, **kwargs):
-            super().__init__(**kwargs)
-            self.units = units
-            self.state_size = units
-
-        def build(self, input_shape):
-            self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
-                                          initializer='uniform',
-                                          name='kernel')
-            self.recurrent_kernel = self.add_weight(
-                shape=(self.units, self.units),
-                initializer='uniform',
-                name='recurrent_kernel')
-
-        def call(self, inputs, states):
-            prev_output = states[0]
-            h = ops.matmul(inputs, self.kernel)
-            output = h + ops.matmul(prev_output, self.recurrent_kernel)
-            return output, [output]
-
+    MinimalRNNCell = minimal_rnn_cell(keras, ops)
     return keras.Sequential([keras.Input((5, 3)), keras.layers.RNN(MinimalRNNCell(8)),
                              keras.layers.Dense(3)])
 

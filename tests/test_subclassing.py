@@ -9,6 +9,7 @@ import nnlib
 from nnlib import layers, ops
 from nnlib.backend import floatx_scope
 from nnlib.testing import check_gradients
+from tests.guide_cells import minimal_rnn_cell
 
 
 class Linear(layers.Layer):
@@ -344,23 +345,7 @@ def test_model_without_inputs_or_call_says_what_to_write():
 
 # -- RNN(cell) with a cell of one's own ----------------------------------------------------
 
-class MinimalRNNCell(layers.Layer):
-    """Keras's RNN guide's cell."""
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.state_size = units
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
-                                      initializer="uniform", name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
-                                                initializer="uniform", name="recurrent_kernel")
-
-    def call(self, inputs, states):
-        output = ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel)
-        return output, [output]
+MinimalRNNCell = minimal_rnn_cell(nnlib, ops)  # Keras's RNN docstring cell
 
 
 @pytest.mark.parametrize("options", [{}, {"return_sequences": True, "return_state": True},
