@@ -109,9 +109,10 @@ def deferred_initialization():
         _DEFERRED.pop()
 
 
+@functools.cache
 def written_with_call(cls):
     """Whether the layer class defines ``call`` and no ``forward``: Keras's way,
-    differentiated by the gradient tape (``nnlib.layers.taped``)."""
+    differentiated by the gradient tape (``nnlib.layers.taped``); read once."""
     return cls.forward is Layer.forward and callable(getattr(cls, "call", None))
 
 

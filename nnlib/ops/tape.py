@@ -18,6 +18,7 @@ both contributions).
 >>> tape.gradient(y, x)
 array([2., 4., 6.])
 """
+import collections
 import functools
 import inspect
 
@@ -260,19 +261,19 @@ class GradientTape:
             dy = seed_gradient(unwrap(y), dy)
             if isinstance(y, Tensor):
                 add_gradient(grads, id(y), dy)
-        for _ in self.walk(grads, self.reaching(tensors)):
-            pass
+        collections.deque(self.walk(grads, self.reaching(tensors)), maxlen=0)  # run it through
         results = [np.asarray(gradient_of(t, grads)) for t in tensors]
         return results if listed else results[0]
-
 
     def reaching(self, sources):
         """The ids of the ``sources`` and of every tensor computed from them:
         the tensors whose gradients a walk back to those sources needs."""
         ids = {id(t) for t in sources}
         for node in self.nodes:
-            if any(id(t) in ids for t in node.inputs if t is not None):
-                ids.update(id(y) for y in node.outputs)
+            for t in node.inputs:
+                if t is not None and id(t) in ids:
+                    ids.update([id(y) for y in node.outputs])
+                    break
         return ids
 
     def walk(self, grads, needed=None):
