@@ -154,7 +154,8 @@ def taped_backward(layer, d_outputs, cache, need_dx):
     read = weights_read(layer, tape)
     inputs = cache.inputs + flatten(cache.keywords) if need_dx else []
     sources = [t for _, t in read] + [t for t in inputs if isinstance(t, ops.Tensor)]
-    found = tape.gradient([y for y, _ in targets], sources, [d for _, d in targets]) \
+    seeds = [np.ones_like(y.value) if d is None else d for y, d in targets]  # 1 for a loss
+    found = tape.backpropagate([y for y, _ in targets], seeds, sources) \
         if targets and sources else [np.zeros_like(t.value) for t in sources]
     by_tensor = {id(t): g for t, g in zip(sources, found)}
     grads = {path: by_tensor[id(t)] for path, t in read}

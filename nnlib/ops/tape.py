@@ -140,7 +140,7 @@ def trace(forward, vjp, *inputs, name=None, **params):
     if not _active_tapes:
         return forward(*[unwrap(x) for x in inputs], **params)
     # (the tensor case written out: this runs for every op on a tape)
-    values = [x.value if isinstance(x, Tensor) else unwrap(x) for x in inputs]
+    values = [x.value if isinstance(x, (Tensor, Variable)) else x for x in inputs]
     output = forward(*values, **params)
     if vjp is None:
         return output
@@ -152,8 +152,10 @@ def trace(forward, vjp, *inputs, name=None, **params):
         return output
     tensors = tuple(Tensor(y) for y in output) if several else (Tensor(output),)
     node = Node(name or op_name(forward), tensors, traced, values, vjp, params, several)
-    for tape in _active_tapes:
-        tape.record(node)
+    for tape in _active_tapes:  # tape.record(node), written out
+        tape.nodes.append(node)
+        for y in tensors:
+            tape.known.add(id(y))
     return tensors if several else tensors[0]
 
 
@@ -256,14 +258,19 @@ class GradientTape:
         if len(seeds) != len(targets):
             raise ValueError(f"GradientTape.gradient: {len(targets)} targets but "
                              f"{len(seeds)} output_gradients")
+        seeds = [seed_gradient(unwrap(y), dy) for y, dy in zip(targets, seeds)]
+        results = self.backpropagate(targets, seeds, tensors)
+        return results if listed else results[0]
+
+    def backpropagate(self, targets, seeds, sources):
+        """``gradient``'s work, its arguments already checked: the gradients of
+        the sources (tensors on this tape) from the targets' seeds."""
         grads = {}
         for y, dy in zip(targets, seeds):
-            dy = seed_gradient(unwrap(y), dy)
             if isinstance(y, Tensor):
                 add_gradient(grads, id(y), dy)
-        collections.deque(self.walk(grads, self.reaching(tensors)), maxlen=0)  # run it through
-        results = [np.asarray(gradient_of(t, grads)) for t in tensors]
-        return results if listed else results[0]
+        collections.deque(self.walk(grads, self.reaching(sources)), maxlen=0)  # run it through
+        return [np.asarray(gradient_of(t, grads)) for t in sources]
 
     def reaching(self, sources):
         """The ids of the ``sources`` and of every tensor computed from them:
