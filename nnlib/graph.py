@@ -90,6 +90,13 @@ def pack_as(structure, leaves):
     return pack(structure)
 
 
+def structure_kind(structure):
+    """``"dict"``, ``"list"`` or ``"single"``: how inputs or outputs were given."""
+    if isinstance(structure, dict):
+        return "dict"
+    return "list" if isinstance(structure, (list, tuple)) else "single"
+
+
 def is_symbolic(structure):
     """True if ``structure`` holds a symbolic tensor."""
     return any(isinstance(t, SymbolicTensor) for t in flatten(structure))

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import ops
 from ..graph import flatten, input_gradient_leaves, pack_as
-from ..ops.tape import Variable, trace, unwrap
+from ..ops.tape import Variable, seed_gradient, trace, unwrap
 
 _calls = []  # the CallRecord of each taped call running, innermost last
 
@@ -154,7 +154,7 @@ def taped_backward(layer, d_outputs, cache, need_dx):
     read = weights_read(layer, tape)
     inputs = cache.inputs + flatten(cache.keywords) if need_dx else []
     sources = [t for _, t in read] + [t for t in inputs if isinstance(t, ops.Tensor)]
-    seeds = [np.ones_like(y.value) if d is None else d for y, d in targets]  # 1 for a loss
+    seeds = [seed_gradient(y.value, d) for y, d in targets]  # 1 for a loss
     found = tape.backpropagate([y for y, _ in targets], seeds, sources) \
         if targets and sources else [np.zeros_like(t.value) for t in sources]
     by_tensor = {id(t): g for t, g in zip(sources, found)}
@@ -205,8 +205,7 @@ def layer_op(layer, inputs, training, keywords):
     keyword_values = layer.prepare_keywords(
         {key: pack_as(value, [unwrap(x) for x in flatten(value)])
          for key, value in keywords.items()})
-    weights = [w for w in layer.named_weights().values() if w.trainable]
-    paths = [path for path, w in layer.named_weights().items() if w.trainable]
+    trainable = {path: w for path, w in layer.named_weights().items() if w.trainable}
     state = {}
 
     def forward(*_):  # the values come from the closure; the arguments link the inputs
@@ -223,9 +222,9 @@ def layer_op(layer, inputs, training, keywords):
         d_outputs = list(dys[:count]) if state["several"] else dys[0]
         d_inputs, grads = layer.run_backward(d_outputs, state["cache"], need_dx=True)
         return [*input_gradient_leaves(layer, inputs, keywords, d_inputs),
-                *[grads.get(path) for path in paths]]
+                *[grads.get(path) for path in trainable]]
 
-    results = trace(forward, vjp, *flatten(inputs), *flatten(keywords), *weights,
+    results = trace(forward, vjp, *flatten(inputs), *flatten(keywords), *trainable.values(),
                     name=type(layer).__name__)
     outputs, losses = results[:state["count"]], results[state["count"]:]
     if _calls:

@@ -6,7 +6,7 @@ import numpy as np
 from .. import initializers, registry
 from ..backend import standardize_dtype
 from ..checks import component, describe
-from ..layers.base import Weight
+from ..layers.base import Weight, unique_among
 from ..serialization import Configurable
 
 
@@ -33,7 +33,7 @@ class Metric(Configurable):
         non-trainable ``Weight`` (``assign``, ``assign_add``...) that
         ``reset_state`` sets back to its initial value."""
         if name is None:
-            name = f"variable_{len(self._variables)}" if self._variables else "variable"
+            name = unique_among("variable", [v.name for v in self._variables])
         weight = Weight(name, initializers.get(initializer), shape,
                         standardize_dtype(dtype) if dtype else self.dtype, trainable=False)
         self._variables.append(weight)

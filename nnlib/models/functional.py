@@ -35,7 +35,7 @@ from .. import saving
 from ..backend import as_float_array
 from ..checks import flag, whole_number
 from ..graph import Node, SymbolicTensor, flatten, input_gradient_leaves, pack_as, \
-    topological_order
+    structure_kind, topological_order
 from ..layers.base import Effects, Layer, all_trainable, apply_updates, unique_name
 from ..layers.deserialization import layer_from_config, layer_record
 from ..layers.input_layer import Input, InputLayer
@@ -115,13 +115,6 @@ def _accumulate(store, key, value):
         store[key] = value if key not in store else store[key] + value
 
 
-def _kind(structure):
-    """``"dict"``, ``"list"`` or ``"single"``: how inputs or outputs were given."""
-    if isinstance(structure, dict):
-        return "dict"
-    return "list" if isinstance(structure, (list, tuple)) else "single"
-
-
 class Model(Subclassing, Trainer, Layer):
     """A graph of layers from ``inputs`` to ``outputs``; itself usable as a layer.
 
@@ -176,7 +169,7 @@ class Model(Subclassing, Trainer, Layer):
     # -- the graph -------------------------------------------------------------------
     def connect(self, inputs, outputs):
         """Record the graph: its input and output tensors and its nodes in order."""
-        self.input_kind, self.output_kind = _kind(inputs), _kind(outputs)
+        self.input_kind, self.output_kind = structure_kind(inputs), structure_kind(outputs)
         for role, structure in (("inputs", inputs), ("outputs", outputs)):
             tensors = flatten(structure)
             bad = [t for t in tensors if not isinstance(t, SymbolicTensor)]

@@ -23,7 +23,7 @@ weights and shows the outputs.  Everything else (``compile``, ``fit``,
 """
 import numpy as np
 
-from ..graph import SymbolicTensor, flatten
+from ..graph import SymbolicTensor, flatten, structure_kind
 from ..layers.base import Layer
 from ..layers.input_layer import Input
 from ..layers.taped import CallRecord, call_arguments, taped_backward, taped_forward
@@ -36,8 +36,9 @@ class Subclassing:
 
     def build_from_data(self, x):
         """Build on the first data ``x`` (one array, a list, or a dict by input name)."""
-        kind = "dict" if isinstance(x, dict) else "list" if isinstance(x, (list, tuple)) \
-            and any(isinstance(a, np.ndarray) for a in x) else "single"
+        kind = structure_kind(x)
+        if kind == "list" and not any(isinstance(a, np.ndarray) for a in x):
+            kind = "single"  # nested lists of numbers: one array
         names = sorted(x) if kind == "dict" else None
         arrays = [np.asarray(x[n]) for n in names] if kind == "dict" else \
             [np.asarray(a) for a in x] if kind == "list" else [np.asarray(x)]
@@ -54,8 +55,7 @@ class Subclassing:
         with CallRecord():  # the losses call adds while building are not kept
             result = self.call(self.pack(first, kind, self.input_names),
                                **call_arguments(self, False, {}))
-        self.output_kind = "dict" if isinstance(result, dict) else \
-            "list" if isinstance(result, (list, tuple)) else "single"
+        self.output_kind = structure_kind(result)
         outputs = flatten(result)
         self.outputs = [SymbolicTensor((None,) + np.shape(y)[1:], np.asarray(y).dtype.name)
                         for y in outputs]

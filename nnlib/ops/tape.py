@@ -139,8 +139,8 @@ def trace(forward, vjp, *inputs, name=None, **params):
     """
     if not _active_tapes:
         return forward(*[unwrap(x) for x in inputs], **params)
-    # (the tensor case written out: this runs for every op on a tape)
-    values = [x.value if isinstance(x, (Tensor, Variable)) else x for x in inputs]
+    # Every op on a tape runs this: the usual case, a tensor, is handled in line.
+    values = [x.value if isinstance(x, Tensor) else unwrap(x) for x in inputs]
     output = forward(*values, **params)
     if vjp is None:
         return output
@@ -152,10 +152,8 @@ def trace(forward, vjp, *inputs, name=None, **params):
         return output
     tensors = tuple(Tensor(y) for y in output) if several else (Tensor(output),)
     node = Node(name or op_name(forward), tensors, traced, values, vjp, params, several)
-    for tape in _active_tapes:  # tape.record(node), written out
-        tape.nodes.append(node)
-        for y in tensors:
-            tape.known.add(id(y))
+    for tape in _active_tapes:
+        tape.record(node)
     return tensors if several else tensors[0]
 
 
