@@ -40,10 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nnlib  # noqa: E402
 from nnlib import ops  # noqa: E402
-from nnlib.layers import GRU, LSTM, Dense, Layer, SimpleRNN  # noqa: E402
+from nnlib.layers import GRU, LSTM, Dense, SimpleRNN  # noqa: E402
 from nnlib.layers.conv import Conv2D  # noqa: E402
 from nnlib.layers.pooling import MaxPooling2D  # noqa: E402
 from nnlib.layers.reshaping import Flatten  # noqa: E402
+from ops_dense import OpsDense  # noqa: E402  (beside this script)
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -296,24 +297,6 @@ def numpy_floor(repeats=20):
         epoch()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
-
-
-class OpsDense(Layer):
-    """``Dense`` written the Keras way: its weights made in ``build``, its
-    forward pass ``activation(x W + b)`` written with ``nnlib.ops`` in ``call``,
-    and no backward pass: the gradient tape differentiates ``call``."""
-
-    def __init__(self, units, activation=None, **kwargs):
-        super().__init__(**kwargs)
-        self.units, self.activation = units, activation
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
-        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
-
-    def call(self, inputs):
-        y = ops.matmul(inputs, self.kernel) + self.bias
-        return y if self.activation is None else self.activation(y)
 
 
 def forward_backward(layer, x, dy):

@@ -95,11 +95,11 @@ def call_arguments(layer, training, keywords):
 def watch_floats(tape, structure):
     """``structure`` with each float array replaced by a fresh tensor the tape
     watches (fresh, so an array given twice gets two gradients)."""
-    def watched(x):
-        return tape.watch(ops.Tensor(x)) if np.asarray(x).dtype.kind == "f" else x
-    if isinstance(structure, np.ndarray):  # the usual case, without walking a structure
-        return watched(structure)
-    return pack_as(structure, [watched(x) for x in flatten(structure)])
+    if isinstance(structure, (list, tuple, dict)):
+        return pack_as(structure, [watch_floats(tape, x) for x in flatten(structure)])
+    if np.asarray(structure).dtype.kind == "f":
+        return tape.watch(ops.Tensor(structure))
+    return structure
 
 
 def taped_forward(layer, inputs, training, keywords):
@@ -108,10 +108,10 @@ def taped_forward(layer, inputs, training, keywords):
     with ops.GradientTape() as tape, CallRecord() as record:
         watched = watch_floats(tape, inputs)
         watched_keywords = {key: value if key == "mask" else watch_floats(tape, value)
-                            for key, value in keywords.items()}
+                            for key, value in keywords.items()} if keywords else {}
         result = layer.call(watched, **call_arguments(layer, training, watched_keywords))
     several = isinstance(result, (tuple, list, dict))  # a dict: by sorted key, as flatten
-    outputs = flatten(result)
+    outputs = flatten(result) if several or result is None else [result]
     check_outputs(layer, outputs, tape)
     for loss in record.losses:
         if np.ndim(unwrap(loss)) != 0:
@@ -119,8 +119,8 @@ def taped_forward(layer, inputs, training, keywords):
                               f"reduce it first (ops.sum or ops.mean)")
     values = [np.asarray(unwrap(y)) for y in outputs]
     cache = TapedCache(tape, flatten(watched), {key: flatten(value) for key, value in
-                                                watched_keywords.items() if key != "mask"},
-                       outputs, record.losses)
+                                                watched_keywords.items() if key != "mask"}
+                       if keywords else {}, outputs, record.losses)
     losses = [np.asarray(unwrap(loss)) for loss in record.losses]
     return (tuple(values) if several else values[0]), cache, (record.updates, losses)
 
@@ -131,8 +131,10 @@ def check_outputs(layer, outputs, tape):
     ``np.asarray`` on a tensor), which would train nothing without a word."""
     if not outputs:
         raise layer.error(f"call() returned {outputs!r}; it should return its output(s)")
-    left_the_tape = tape.nodes or any(w.trainable for w in layer.weights)
-    if left_the_tape and not any(isinstance(y, ops.Tensor) for y in outputs):
+    for y in outputs:
+        if isinstance(y, ops.Tensor):
+            return
+    if tape.nodes or any(w.trainable for w in layer.weights):  # it computed, then left
         raise layer.error(f"call() returned {type(outputs[0]).__name__} values the gradient "
                           f"tape did not record, so nothing upstream of them would learn: "
                           f"compute with nnlib.ops (ops.matmul, ops.where...) or the "
@@ -149,18 +151,21 @@ def taped_backward(layer, d_outputs, cache, need_dx):
     ``need_dx``, the inputs."""
     tape = cache.tape
     d_outputs = flatten(d_outputs) if len(cache.outputs) > 1 else [d_outputs]
-    targets = [(y, d) for y, d in zip(cache.outputs, d_outputs) if isinstance(y, ops.Tensor)]
-    targets += [(loss, None) for loss in cache.losses if isinstance(loss, ops.Tensor)]
+    targets, seeds = [], []
+    for y, d in zip(cache.outputs + cache.losses, d_outputs + [None] * len(cache.losses)):
+        if isinstance(y, ops.Tensor):
+            targets.append(y)
+            seeds.append(seed_gradient(y.value, d))  # 1 for a loss
     read = weights_read(layer, tape)
-    inputs = cache.inputs + flatten(cache.keywords) if need_dx else []
-    sources = [t for _, t in read] + [t for t in inputs if isinstance(t, ops.Tensor)]
-    seeds = [seed_gradient(y.value, d) for y, d in targets]  # 1 for a loss
-    found = tape.backpropagate([y for y, _ in targets], seeds, sources) \
-        if targets and sources else [np.zeros_like(t.value) for t in sources]
-    by_tensor = {id(t): g for t, g in zip(sources, found)}
-    grads = {path: by_tensor[id(t)] for path, t in read}
+    sources = [t for _, t in read]
+    if need_dx:
+        sources += [t for t in cache.inputs + flatten(cache.keywords) if isinstance(t, ops.Tensor)]
+    found = tape.backpropagate(targets, seeds, sources) if targets and sources \
+        else [np.zeros_like(t.value) for t in sources]
+    grads = {path: g for (path, _), g in zip(read, found)}  # the weights come first
     if not need_dx:
         return None, grads
+    by_tensor = {id(t): g for t, g in zip(sources, found)}
     d_inputs = [by_tensor.get(id(t)) for t in cache.inputs]
     if len(cache.inputs) == 1:
         d_inputs = d_inputs[0]
@@ -175,13 +180,16 @@ def weights_read(layer, tape):
     ``tape`` (the tape watched them on first sight), by their paths in
     ``named_weights()``: looked up once per layer, and again when a weight is
     new to it (a weight of another layer is not the layer's to update)."""
-    read = [(x, t) for x, t in tape.watched.values() if isinstance(x, Variable)]
-    paths = layer.__dict__.get("_paths_of_weights", {})
-    if any(paths.get(id(w), (None,))[0] is not w for w, _ in read):
-        paths = {id(w): (w, path) for path, w in layer.named_weights().items()}
-        layer._paths_of_weights = paths
-    return [(paths[id(w)][1], t) for w, t in read
-            if id(w) in paths and paths[id(w)][0] is w]
+    paths = layer.__dict__.get("_paths_of_weights", {})  # {weight: path}
+    read = []
+    for x, tensor in tape.watched.values():
+        if isinstance(x, Variable):
+            if x not in paths:
+                paths = layer._paths_of_weights = {w: path for path, w in
+                                                   layer.named_weights().items()}
+            if x in paths:
+                read.append((paths[x], tensor))
+    return read
 
 
 def call_on_tape(layer, inputs, training, keywords):

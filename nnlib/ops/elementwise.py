@@ -233,11 +233,15 @@ def where_vjp(dy, y, condition, x1, x2):
 
 def relu(x):
     """:math:`y = \\max(x, 0)`; vjp :math:`\\bar x = \\bar y [x > 0]`."""
-    return trace(np.maximum, relu_vjp, x, 0.0, name="relu")
+    return trace(relu_forward, relu_vjp, x)
 
 
-def relu_vjp(dy, y, x, zero):
-    return dy * (x > 0), None
+def relu_forward(x):
+    return np.maximum(x, 0)
+
+
+def relu_vjp(dy, y, x):
+    return (dy * (x > 0),)
 
 
 def sigmoid(x):
@@ -267,8 +271,9 @@ def softplus_vjp(dy, y, x):
 def log_sum_exp(x, axis):
     """:math:`\\log \\sum_j e^{x_j}` along ``axis`` (kept), shifted by the
     maximum so that no exponential overflows."""
-    shift = np.max(x, axis=axis, keepdims=True)
-    return shift + np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True))
+    x = np.asarray(x)
+    shift = x.max(axis=axis, keepdims=True)
+    return shift + np.log(np.exp(x - shift).sum(axis=axis, keepdims=True))
 
 
 def log_softmax_forward(x, axis):
@@ -282,11 +287,13 @@ def log_softmax(x, axis=-1):
 
 
 def log_softmax_vjp(dy, y, x, axis):
-    return (dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True),)
+    return (dy - np.exp(y) * dy.sum(axis=axis, keepdims=True),)
 
 
 def softmax_forward(x, axis):
-    return np.exp(log_softmax_forward(x, axis))
+    x = np.asarray(x)
+    exps = np.exp(x - x.max(axis=axis, keepdims=True))  # shifted: no exponential overflows
+    return exps / exps.sum(axis=axis, keepdims=True)
 
 
 def softmax(x, axis=-1):
@@ -296,4 +303,4 @@ def softmax(x, axis=-1):
 
 
 def softmax_vjp(dy, y, x, axis):
-    return (y * (dy - np.sum(dy * y, axis=axis, keepdims=True)),)
+    return (y * (dy - (dy * y).sum(axis=axis, keepdims=True)),)

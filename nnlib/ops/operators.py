@@ -11,9 +11,10 @@ from nnlib.ops.shapes import getitem, transpose
 from nnlib.ops.tape import Tensor, Variable
 
 
-def both_ways(op):
-    """The operator and its reflected form (``a + t`` calls ``t.__radd__(a)``)."""
-    return (lambda self, other: op(self, other)), (lambda self, other: op(other, self))
+def reflected(op):
+    """The reflected form of an operator: ``a + t`` calls ``t.__radd__(a)``,
+    which is ``op(a, t)``."""
+    return lambda self, other: op(other, self)
 
 
 def refusing_numpy_functions(op_names):
@@ -34,14 +35,14 @@ def refusing_numpy_functions(op_names):
 
 
 for cls in (Tensor, Variable):
-    cls.__add__, cls.__radd__ = both_ways(add)
-    cls.__sub__, cls.__rsub__ = both_ways(subtract)
-    cls.__mul__, cls.__rmul__ = both_ways(multiply)
-    cls.__truediv__, cls.__rtruediv__ = both_ways(divide)
-    cls.__pow__, cls.__rpow__ = both_ways(power)
-    cls.__matmul__, cls.__rmatmul__ = both_ways(matmul)
-    cls.__gt__, cls.__lt__ = both_ways(greater)[0], both_ways(less)[0]
-    cls.__ge__, cls.__le__ = both_ways(greater_equal)[0], both_ways(less_equal)[0]
+    cls.__add__, cls.__radd__ = add, reflected(add)  # the op itself is the method
+    cls.__sub__, cls.__rsub__ = subtract, reflected(subtract)
+    cls.__mul__, cls.__rmul__ = multiply, reflected(multiply)
+    cls.__truediv__, cls.__rtruediv__ = divide, reflected(divide)
+    cls.__pow__, cls.__rpow__ = power, reflected(power)
+    cls.__matmul__, cls.__rmatmul__ = matmul, reflected(matmul)
+    cls.__gt__, cls.__lt__ = greater, less
+    cls.__ge__, cls.__le__ = greater_equal, less_equal
     cls.__neg__ = negative
     cls.__getitem__ = getitem
     cls.T = property(transpose, doc="The array with its axes reversed.")

@@ -18,7 +18,6 @@ both contributions).
 >>> tape.gradient(y, x)
 array([2., 4., 6.])
 """
-import collections
 import functools
 import inspect
 
@@ -57,16 +56,28 @@ class Tensor:
 
 class Node:
     """One recorded op: ``outputs = forward(*values, **params)``, with
-    ``inputs`` the traced tensor behind each value (``None`` for a constant)
-    and ``name`` the op's (``multiply``).  Most ops have one output; an op
-    whose forward returns a tuple (a layer recorded as one op) has
-    ``several``, and its vjp takes lists."""
+    ``inputs`` the traced tensor behind each value (``None`` for a constant).
+    Most ops have one output; an op whose forward returns a tuple (a layer
+    recorded as one op) has ``several``, and its vjp takes lists."""
 
-    __slots__ = ("name", "outputs", "inputs", "values", "vjp", "params", "several")
+    __slots__ = ("forward", "outputs", "inputs", "values", "vjp", "params", "several",
+                 "given_name")
 
-    def __init__(self, name, outputs, inputs, values, vjp, params, several=False):
-        self.name, self.outputs, self.inputs, self.values = name, outputs, inputs, values
-        self.vjp, self.params, self.several = vjp, params, several
+    def __init__(self, forward, outputs, inputs, values, vjp, params, several=False,
+                 name=None):
+        self.forward = forward
+        self.outputs = outputs
+        self.inputs = inputs
+        self.values = values
+        self.vjp = vjp
+        self.params = params
+        self.several = several
+        self.given_name = name
+
+    @property
+    def name(self):
+        """The op's name (``multiply``): the one given, or the forward function's."""
+        return self.given_name or op_name(self.forward)
 
     def __repr__(self):
         shapes = ", ".join(str(t.shape) for t in self.outputs)
@@ -115,6 +126,8 @@ def unbroadcast(dy, shape):
         return dy
     if dy.ndim > len(shape):  # the axes broadcasting put in front
         dy = dy.sum(axis=tuple(range(dy.ndim - len(shape))))
+        if dy.shape == shape:  # a bias's gradient: nothing stretched
+            return dy
     stretched = tuple(axis for axis, size in enumerate(shape) if size == 1 and dy.shape[axis] != 1)
     if stretched:  # the axes of size 1 broadcasting stretched
         dy = dy.sum(axis=stretched, keepdims=True)
@@ -137,23 +150,26 @@ def trace(forward, vjp, *inputs, name=None, **params):
     several outputs: the vjp then receives a list of their gradients (zeros
     for an output nothing used) and the tuple of outputs.
     """
-    if not _active_tapes:
+    if not _active_tapes or vjp is None:  # nothing to record
         return forward(*[unwrap(x) for x in inputs], **params)
-    # Every op on a tape runs this: the usual case, a tensor, is handled in line.
-    values = [x.value if isinstance(x, Tensor) else unwrap(x) for x in inputs]
+    values, traced = [], []  # each input's value, and the tensor behind it (None: a constant)
+    for x in inputs:
+        if isinstance(x, Tensor):  # the usual case, in line: every op on a tape runs this
+            values.append(x.value)
+            traced.append(x)
+        else:
+            values.append(unwrap(x))
+            traced.append(traced_tensor(x))
     output = forward(*values, **params)
-    if vjp is None:
-        return output
-    traced = [x if isinstance(x, Tensor) else traced_tensor(x) for x in inputs]
     if traced.count(None) == len(traced):
         return output
     several = isinstance(output, tuple)
     if not (all(is_float(y) for y in output) if several else is_float(output)):
         return output
     tensors = tuple(Tensor(y) for y in output) if several else (Tensor(output),)
-    node = Node(name or op_name(forward), tensors, traced, values, vjp, params, several)
+    node = Node(forward, tensors, traced, values, vjp, params, several, name)
     for tape in _active_tapes:
-        tape.record(node)
+        tape.nodes.append(node)
     return tensors if several else tensors[0]
 
 
@@ -186,7 +202,6 @@ class GradientTape:
         self.nodes = []
         # id(array) -> (array, its tensor); holding the array keeps its id unique
         self.watched = {}
-        self.known = set()  # ids of the tensors watched or computed on this tape
 
     def __enter__(self):
         _active_tapes.append(self)
@@ -196,16 +211,14 @@ class GradientTape:
         _active_tapes.remove(self)
         return False
 
-    def record(self, node):
-        """Append one op to the tape."""
-        self.nodes.append(node)
-        for y in node.outputs:
-            self.known.add(id(y))
-
     def adopt(self, x, tensor):
         """Watch ``x`` as ``tensor`` (one tensor for ``x`` on every tape)."""
         self.watched[id(x)] = (x, tensor)
-        self.known.add(id(tensor))
+
+    def tensor_ids(self):
+        """The ids of the tensors watched or computed on this tape."""
+        return {id(t) for _, t in self.watched.values()} | \
+            {id(y) for node in self.nodes for y in node.outputs}
 
     def watch(self, x):
         """Differentiate with respect to ``x``; returns its traced tensor.
@@ -215,7 +228,7 @@ class GradientTape:
         write ``t * w`` with the returned tensor ``t``, not ``x * w``.
         """
         if isinstance(x, Tensor):
-            self.known.add(id(x))
+            self.adopt(x, x)
             return x
         if not is_float(x):
             raise TypeError(f"GradientTape.watch: expected a float array, got dtype "
@@ -224,10 +237,11 @@ class GradientTape:
             self.adopt(x, Tensor(x))
         return self.watched[id(x)][1]
 
-    def source(self, x, position):
-        """The tensor on this tape behind a source, or an error naming it."""
+    def source(self, x, position, on_tape):
+        """The tensor on this tape behind a source (``on_tape``: ``tensor_ids()``),
+        or an error naming it."""
         tensor = x if isinstance(x, Tensor) else self.watched.get(id(x), (None, None))[1]
-        if tensor is None or id(tensor) not in self.known:
+        if tensor is None or id(tensor) not in on_tape:
             raise ValueError(f"GradientTape.gradient: source {position} (shape "
                              f"{np.shape(unwrap(x))}) is not watched by this tape; call "
                              "tape.watch(x) before using x")
@@ -249,14 +263,16 @@ class GradientTape:
             The gradient for each source (a list if ``sources`` is a list).
         """
         listed = isinstance(sources, (list, tuple))
-        tensors = [self.source(s, i) for i, s in enumerate(sources if listed else [sources])]
+        on_tape = self.tensor_ids()
+        tensors = [self.source(s, i, on_tape) for i, s in
+                   enumerate(sources if listed else [sources])]
         targets = list(target) if isinstance(target, (list, tuple)) else [target]
         seeds = list(output_gradients) if isinstance(target, (list, tuple)) and \
             output_gradients is not None else [output_gradients] * len(targets)
         if len(seeds) != len(targets):
             raise ValueError(f"GradientTape.gradient: {len(targets)} targets but "
                              f"{len(seeds)} output_gradients")
-        seeds = [seed_gradient(unwrap(y), dy) for y, dy in zip(targets, seeds)]
+        seeds = [seed_gradient(np.asarray(unwrap(y)), dy) for y, dy in zip(targets, seeds)]
         results = self.backpropagate(targets, seeds, tensors)
         return results if listed else results[0]
 
@@ -267,13 +283,17 @@ class GradientTape:
         for y, dy in zip(targets, seeds):
             if isinstance(y, Tensor):
                 add_gradient(grads, id(y), dy)
-        collections.deque(self.walk(grads, self.reaching(sources)), maxlen=0)  # run it through
+        for _ in self.walk(grads, self.reaching(sources)):
+            pass  # each step has added its contributions to grads
         return [np.asarray(gradient_of(t, grads)) for t in sources]
 
     def reaching(self, sources):
         """The ids of the ``sources`` and of every tensor computed from them:
-        the tensors whose gradients a walk back to those sources needs."""
+        the tensors whose gradients a walk back to those sources needs
+        (``None``, all of them, when every watched tensor is a source)."""
         ids = {id(t) for t in sources}
+        if all(id(t) in ids for _, t in self.watched.values()):
+            return None
         for node in self.nodes:
             for t in node.inputs:
                 if t is not None and id(t) in ids:
@@ -308,7 +328,7 @@ class GradientTape:
                     continue  # the target does not depend on this node
                 ys = node.outputs[0].value
             if needed is not None and takes_needs(node.vjp):
-                needs = tuple(t is not None and id(t) in needed for t in node.inputs)
+                needs = [t is not None and id(t) in needed for t in node.inputs]
                 vjps = node.vjp(incoming, ys, *node.values, needs=needs, **node.params)
             else:
                 vjps = node.vjp(incoming, ys, *node.values, **node.params)
@@ -321,7 +341,7 @@ class GradientTape:
                     dx = unbroadcast(dx, value.shape)
                 contributions.append(dx)
                 add_gradient(grads, id(tensor), dx)
-            yield index, node, incoming, list(vjps), contributions
+            yield index, node, incoming, vjps, contributions
 
 
 @functools.cache
@@ -337,17 +357,18 @@ def gradient_of(tensor, grads):
 
 
 def seed_gradient(y, dy):
-    """The gradient a target starts with: ``dy`` of its shape, or 1 for a scalar."""
+    """The gradient a target ``y`` (an array) starts with: ``dy`` of its shape,
+    or 1 for a scalar."""
     if dy is None:
-        if np.ndim(y) != 0:
-            raise ValueError(f"GradientTape.gradient: the target has shape {np.shape(y)}, "
+        if y.ndim != 0:
+            raise ValueError(f"GradientTape.gradient: the target has shape {y.shape}, "
                              "not a scalar; reduce it first (e.g. ops.sum(y)) or pass "
                              "output_gradients of that shape")
         return np.ones_like(y)
     dy = np.asarray(unwrap(dy))
-    if dy.shape != np.shape(y):
+    if dy.shape != y.shape:
         raise ValueError(f"GradientTape.gradient: output_gradients must have the target's "
-                         f"shape {np.shape(y)}, got {dy.shape}")
+                         f"shape {y.shape}, got {dy.shape}")
     return dy
 
 

@@ -138,7 +138,7 @@ def reverse_walk_steps(tape, target):
     if not isinstance(tape, ops.GradientTape):
         raise TypeError(f"reverse_walk_steps: tape must be an ops.GradientTape, got "
                         f"{type(tape).__name__}")
-    if not isinstance(target, Tensor) or id(target) not in tape.known:
+    if not isinstance(target, Tensor) or id(target) not in tape.tensor_ids():
         raise ValueError("reverse_walk_steps: target must be a tensor computed on this tape "
                          f"(by ops inside its with block), got {type(target).__name__}")
     if target.ndim != 0:
