@@ -220,6 +220,22 @@ def test_the_tape_names_what_is_wrong(rng):
         ops.take(np.zeros(5), np.array([1.0]))
 
 
+def test_a_tensor_of_an_outer_tape_is_a_source_only_where_it_is_watched(rng):
+    x = rng.normal(size=3)
+    with ops.GradientTape() as outer:
+        t = outer.watch(x)
+        h = ops.square(t)  # computed on the outer tape only
+        with ops.GradientTape() as inner:
+            inner.watch(h)
+            y = ops.sum(ops.exp(h))
+        with ops.GradientTape() as unwatched:
+            z = ops.sum(ops.exp(h))
+    np.testing.assert_allclose(inner.gradient(y, h), np.exp(x ** 2))
+    np.testing.assert_allclose(outer.gradient(y, t), np.exp(x ** 2) * 2 * x)
+    with pytest.raises(ValueError, match=r"source 0 \(shape \(3,\)\) is not watched by this tape"):
+        unwatched.gradient(z, [h])
+
+
 def test_softmax_sigmoid_and_log_softmax_do_not_overflow():
     x = np.array([[1000.0, 0.0, -1000.0]])
     np.testing.assert_allclose(ops.softmax(x), [[1.0, 0.0, 0.0]])
