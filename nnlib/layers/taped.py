@@ -108,10 +108,10 @@ def taped_forward(layer, inputs, training, keywords):
     with ops.GradientTape() as tape, CallRecord() as record:
         watched = watch_floats(tape, inputs)
         watched_keywords = {key: value if key == "mask" else watch_floats(tape, value)
-                            for key, value in keywords.items()} if keywords else {}
+                            for key, value in keywords.items()}
         result = layer.call(watched, **call_arguments(layer, training, watched_keywords))
     several = isinstance(result, (tuple, list, dict))  # a dict: by sorted key, as flatten
-    outputs = flatten(result) if several or result is None else [result]
+    outputs = flatten(result)
     check_outputs(layer, outputs, tape)
     for loss in record.losses:
         if np.ndim(unwrap(loss)) != 0:
@@ -119,8 +119,8 @@ def taped_forward(layer, inputs, training, keywords):
                               f"reduce it first (ops.sum or ops.mean)")
     values = [np.asarray(unwrap(y)) for y in outputs]
     cache = TapedCache(tape, flatten(watched), {key: flatten(value) for key, value in
-                                                watched_keywords.items() if key != "mask"}
-                       if keywords else {}, outputs, record.losses)
+                                                watched_keywords.items() if key != "mask"},
+                       outputs, record.losses)
     losses = [np.asarray(unwrap(loss)) for loss in record.losses]
     return (tuple(values) if several else values[0]), cache, (record.updates, losses)
 
